@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hf_dataset.errors import DataError
+
 LANGUAGE_COUNTRY: dict[str, str] = {
     "en": "USA",
     "ro": "ROU",
@@ -43,7 +45,7 @@ def check_languages(languages: list[str]) -> list[str]:
     """Return the languages in table order, refusing any the project has no country for."""
     unknown = [lang for lang in languages if lang not in LANGUAGE_COUNTRY]
     if unknown:
-        raise ValueError(
+        raise DataError(
             f"unknown language(s) {', '.join(map(repr, unknown))}; known: {' '.join(LANGUAGES)}"
         )
     return [lang for lang in LANGUAGES if lang in languages]

@@ -1,0 +1,147 @@
+"""Fast chrF++ scoring of one sentence against a fixed pool of candidate sentences.
+
+Few-shot selection ranks every candidate of a language by chrF++ against each test
+sentence. Scoring pair by pair with sacrebleu re-extracts both sentences' n-grams
+and intersects eight Counters per pair in Python. ``ChrfIndex`` extracts each
+candidate's n-grams once, with sacrebleu's own code, and stores them as an inverted
+index, so one hypothesis is matched against the whole pool with a few numpy calls;
+``ChrfIndex.pairwise`` scores the pool against itself without extracting anything again.
+
+Scores are bit-identical to
+``sacrebleu.metrics.CHRF(word_order=2).sentence_score(hypothesis, [candidate]).score``:
+n-gram counts are integers (exact in any order), and the floating-point F-score
+arithmetic repeats sacrebleu's operations in sacrebleu's order, element-wise.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from itertools import chain, count, repeat
+from typing import NamedTuple
+
+import numpy as np
+from sacrebleu.metrics import CHRF
+
+_CHRF = CHRF(word_order=2)
+_ORDERS = _CHRF.char_order + _CHRF.word_order
+_FACTOR = _CHRF.beta**2
+_NO_INTS = np.zeros(0, dtype=np.int64)
+
+
+def _ngram_counters(sentence: str) -> list[Counter]:
+    """One Counter per order (char 1..6, then word 1..2).
+
+    Calls sacrebleu's own (private) extraction so whitespace removal and punctuation
+    splitting cannot drift from the scores this module must reproduce.
+    """
+    return _CHRF._extract_reference_info([_CHRF._preprocess_segment(sentence)])["ref_ngrams"][0]
+
+
+class _Sentence(NamedTuple):
+    """A sentence's n-gram statistics in index terms: the n-grams the pool knows, as columns."""
+
+    totals: np.ndarray
+    columns: np.ndarray
+    counts: np.ndarray
+
+
+class ChrfIndex:
+    """chrF++ scorer for many hypotheses against one fixed pool of candidate references.
+
+    Every distinct (order, n-gram) of the pool is a column; for each column the index
+    keeps which candidates hold it and how often (CSC-like ``indptr``/postings arrays),
+    so matching a hypothesis touches only the candidates sharing its n-grams.
+    """
+
+    def __init__(self, candidates: Sequence[str]) -> None:
+        self._n = len(candidates)
+        extracted = [_ngram_counters(sentence) for sentence in candidates]
+        self._vocab: list[dict[str, int]] = []
+        n_columns = 0
+        for order in range(_ORDERS):
+            ngrams = dict.fromkeys(chain.from_iterable(counters[order] for counters in extracted))
+            self._vocab.append(dict(zip(ngrams, count(n_columns))))
+            n_columns += len(ngrams)
+        column_orders = np.repeat(np.arange(_ORDERS), [len(vocab) for vocab in self._vocab])
+        self._pool = [self._sentence(counters) for counters in extracted]
+        self._ref_totals = np.array([sentence.totals for sentence in self._pool], dtype=np.int64).reshape(-1, _ORDERS).T
+        columns = np.concatenate([_NO_INTS, *(sentence.columns for sentence in self._pool)])
+        counts = np.concatenate([_NO_INTS, *(sentence.counts for sentence in self._pool)])
+        candidate = np.repeat(np.arange(self._n), [len(sentence.columns) for sentence in self._pool])
+        by_column = np.argsort(columns, kind="stable")
+        self._indptr = np.zeros(n_columns + 1, dtype=np.int64)
+        np.cumsum(np.bincount(columns, minlength=n_columns), out=self._indptr[1:])
+        self._bins = (column_orders[columns] * self._n + candidate)[by_column]
+        self._counts = counts[by_column]
+
+    def __len__(self) -> int:
+        return self._n
+
+    def scores(self, hypothesis: str) -> np.ndarray:
+        """chrF++ of ``hypothesis`` against every candidate (candidate = reference), as float64."""
+        sentence = self._sentence(_ngram_counters(hypothesis))
+        return _f_scores(sentence.totals[:, None], self._ref_totals, self._matches(sentence))
+
+    def pairwise(self) -> np.ndarray:
+        """Every candidate as hypothesis (row) against every candidate (column), as float64.
+
+        Reuses the pool's own statistics and computes all F-scores in one vectorised pass.
+        """
+        matches = np.array([self._matches(sentence) for sentence in self._pool]).reshape(self._n, _ORDERS, self._n)
+        return _f_scores(self._ref_totals[:, :, None], self._ref_totals[:, None, :], matches.transpose(1, 0, 2))
+
+    def _sentence(self, counters: list[Counter]) -> _Sentence:
+        """Map a sentence's Counters onto the index columns, dropping n-grams no candidate has."""
+        columns: list[int] = []
+        counts: list[int] = []
+        for vocab, counter in zip(self._vocab, counters):
+            columns.extend(map(vocab.get, counter, repeat(-1)))
+            counts.extend(counter.values())
+        columns_arr = np.array(columns, dtype=np.int64)
+        known = columns_arr >= 0
+        totals = np.array([sum(counter.values()) for counter in counters], dtype=np.int64)
+        return _Sentence(totals, columns_arr[known], np.array(counts, dtype=np.int64)[known])
+
+    def _matches(self, sentence: _Sentence) -> np.ndarray:
+        """Clipped match counts, shape (orders, candidates), gathered from the sentence's columns' postings."""
+        starts = self._indptr[sentence.columns]
+        lengths = self._indptr[sentence.columns + 1] - starts
+        ends = np.cumsum(lengths)
+        postings = np.repeat(starts - (ends - lengths), lengths) + np.arange(lengths.sum())
+        clipped = np.minimum(self._counts[postings], np.repeat(sentence.counts, lengths))
+        matches = np.bincount(self._bins[postings], weights=clipped, minlength=_ORDERS * self._n)
+        return matches.reshape(_ORDERS, self._n)
+
+
+def _f_scores(hyp_totals: np.ndarray, ref_totals: np.ndarray, matches: np.ndarray) -> np.ndarray:
+    """sacrebleu's ``CHRF._compute_f_score`` (effective-order variant), vectorised over pairs.
+
+    Axis 0 of every argument is the n-gram order; the other axes broadcast to the
+    pairs. An order counts only if both sides have n-grams of it. Precisions and
+    recalls are summed order by order from 0.0, like sacrebleu's loop; adding 0.0 for
+    an order that does not count leaves a non-negative sum unchanged, so the sums
+    match bit for bit. The remaining products and quotients keep sacrebleu's operand
+    order. Counts are small integers, exact in float64.
+    """
+    valid = (hyp_totals > 0) & (ref_totals > 0)
+    precision = np.divide(matches, hyp_totals, out=np.zeros(matches.shape), where=valid)
+    recall = np.divide(matches, ref_totals, out=np.zeros(matches.shape), where=valid)
+    sum_precision = np.zeros(matches.shape[1:])
+    sum_recall = np.zeros(matches.shape[1:])
+    for order in range(_ORDERS):
+        sum_precision += precision[order]
+        sum_recall += recall[order]
+    effective_order = valid.sum(axis=0)
+    counted = effective_order > 0
+    avg_precision = np.divide(sum_precision, effective_order, out=np.zeros(counted.shape), where=counted)
+    avg_recall = np.divide(sum_recall, effective_order, out=np.zeros(counted.shape), where=counted)
+    numerator = (1 + _FACTOR) * avg_precision * avg_recall
+    nonzero = (avg_precision + avg_recall) != 0
+    score = np.divide(numerator, _FACTOR * avg_precision + avg_recall, out=np.zeros(counted.shape), where=nonzero)
+    return 100 * score
+
+
+def chrf_scores(hypothesis: str, candidates: Sequence[str]) -> np.ndarray:
+    """chrF++ of ``hypothesis`` against each candidate; build a ``ChrfIndex`` to reuse a pool."""
+    return ChrfIndex(candidates).scores(hypothesis)

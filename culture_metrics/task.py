@@ -1,0 +1,147 @@
+"""The lm-eval Task that asks every probe twice in one run: zero-shot, and after self-alignment demonstrations.
+
+Each document yields two prompts built by the harness's own few-shot machinery (so system prompts, descriptions
+and chat templates behave as for any task): `[zero-shot, self-aligned]`. Sampled tasks send each prompt as a
+generate_until request repeated `repeats` times; `_logprob` tasks send the two options of each prompt as
+loglikelihood requests. Metrics are defined in `culture_metrics.metrics`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+from copy import deepcopy
+from typing import Any
+
+from lm_eval.api.instance import Instance
+from lm_eval.api.task import ConfigurableTask
+
+from culture_metrics import metrics
+from culture_metrics.answers import parse_answer
+from culture_metrics.prompt import DEFAULT_SEED, probe_text
+from hf_dataset.errors import DataError
+
+log = logging.getLogger(__name__)
+
+
+class SelfAlignTask(ConfigurableTask):
+    def __init__(self, data_dir=None, cache_dir=None, download_mode=None, config: dict | None = None) -> None:
+        config = dict(config or {})
+        config.pop("class", None)
+        self._seed = DEFAULT_SEED
+        self._labelled = None
+        self.skipped = 0
+        super().__init__(data_dir=data_dir, cache_dir=cache_dir, download_mode=download_mode, config=config)
+        docs = self.test_docs()
+        fingerprint = hashlib.sha256(json.dumps(docs.to_list(), sort_keys=True).encode()).hexdigest()[:16]
+        self.config.metadata = {
+            **(self.config.metadata or {}),
+            "country": docs[0]["country"],
+            "dataset_fingerprint": fingerprint,
+            "documents_available": len(docs),
+            "skipped_unlabelled": self.skipped,
+        }
+
+    @property
+    def logprob(self) -> bool:
+        return self.OUTPUT_TYPE == "loglikelihood"
+
+    def test_docs(self):
+        """The labelled probes; probes the country's figures cannot label are skipped and counted."""
+        if self._labelled is None:
+            full = self.dataset[self.config.test_split]
+            keep = [i for i, answer in enumerate(full["answer"]) if answer is not None]
+            language = self.config.metadata.get("language")
+            if not keep:
+                raise DataError(
+                    f"{self.config.task}: no probe of language {language!r} has a label for country "
+                    f"{full[0]['country'] if len(full) else '?'} (no WVS figures for it)"
+                )
+            self.skipped = len(full) - len(keep)
+            if self.skipped:
+                log.warning(
+                    "%s: skipped %d of %d probes that have no label (no WVS figures for the question, or a tie)",
+                    self.config.task, self.skipped, len(full),
+                )
+            self._labelled = full.select(keep)
+        return self._labelled
+
+    fewshot_docs = test_docs
+
+    def set_fewshot_seed(self, seed: int | None = None) -> None:
+        self._seed = DEFAULT_SEED if seed is None else seed
+        super().set_fewshot_seed(seed)
+
+    def doc_to_text(self, doc: dict, doc_to_text=None) -> str:
+        return probe_text(doc, self._seed)
+
+    def doc_to_target(self, doc: dict, doc_to_target=None) -> str:
+        return doc["answer"]
+
+    def fewshot_context(self, doc: dict, num_fewshot: int, **kwargs: Any) -> list[str]:
+        """[zero-shot prompt, self-aligned prompt]; demonstrations stay inside the one user turn."""
+        kwargs["fewshot_as_multiturn"] = False
+        return [super().fewshot_context(doc, 0, **kwargs), super().fewshot_context(doc, num_fewshot, **kwargs)]
+
+    def construct_requests(self, doc: dict, ctx: list[str], **kwargs: Any) -> list[Instance]:
+        apply_chat_template = kwargs.pop("apply_chat_template", False)
+        kwargs.pop("chat_template", None)
+        if self.logprob:
+            delimiter = "" if apply_chat_template else self.config.target_delimiter
+            return [
+                Instance("loglikelihood", doc, (prompt, f"{delimiter}{doc[option]}"), idx=2 * i + j, **kwargs)
+                for i, prompt in enumerate(ctx)
+                for j, option in enumerate(("option_a", "option_b"))
+            ]
+        return [
+            Instance("generate_until", doc, (prompt, deepcopy(self.config.generation_kwargs)), idx=i, **kwargs)
+            for i, prompt in enumerate(ctx)
+        ]
+
+    def process_results(self, doc: dict, results: list) -> dict[str, metrics.Record]:
+        if self.logprob:
+            (zero_a, _), (zero_b, _), (aligned_a, _), (aligned_b, _) = results
+            record = metrics.record(
+                p0=majority_probability(doc, zero_a, zero_b),
+                p1=majority_probability(doc, aligned_a, aligned_b),
+                tolerance=metrics.LOGPROB_TOLERANCE,
+                responses=len(results),
+                skipped=self.skipped,
+            )
+        else:
+            zeroshot, selfalign = ([parsed(doc, r) for r in responses] for responses in results)
+            record = metrics.record(
+                p0=agreement(doc, zeroshot),
+                p1=agreement(doc, selfalign),
+                tolerance=metrics.SAMPLED_TOLERANCE,
+                zeroshot=zeroshot,
+                selfalign=selfalign,
+                skipped=self.skipped,
+            )
+        return {name: record for name in metrics.METRICS}
+
+    def aggregation(self) -> dict:
+        return {name: aggregate for name, (aggregate, _) in metrics.METRICS.items()}
+
+    def higher_is_better(self) -> dict:
+        return {name: better for name, (_, better) in metrics.METRICS.items()}
+
+
+def parsed(doc: dict, response: str) -> str | None:
+    """The option a response names, as its text; None when it names neither or both."""
+    side = parse_answer(response, doc["option_a"], doc["option_b"], doc["template"])
+    return None if side is None else doc[f"option_{side}"]
+
+
+def agreement(doc: dict, answers: list[str | None]) -> float:
+    """Share of the responses that give the country's majority answer (invalid ones count as not)."""
+    return sum(answer == doc["answer"] for answer in answers) / len(answers)
+
+
+def majority_probability(doc: dict, loglik_a: float, loglik_b: float) -> float:
+    """Probability of the majority option, renormalised over the two options."""
+    major, minor = (loglik_a, loglik_b) if doc["answer"] == doc["option_a"] else (loglik_b, loglik_a)
+    gap = minor - major
+    return 0.0 if gap > 700 else 1 / (1 + math.exp(gap))

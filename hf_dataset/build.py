@@ -1,0 +1,171 @@
+"""Assemble the labelled dataset: probes + collapse table + WVS counts -> one parquet file per language + card.
+
+The output folder appears whole or not at all: everything is written into a sibling temporary folder that replaces
+the target only once the build has succeeded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from hf_dataset import card
+from hf_dataset.collapse import Collapse, label, load_collapse, load_quirks
+from hf_dataset.errors import DataError
+from hf_dataset.languages import LANGUAGE_COUNTRY, LANGUAGES, check_languages
+from hf_dataset.probes import Probe, check_probe, read_english, read_upstream, to_project_blank
+from hf_dataset.source import read_probe_files
+from hf_dataset.wvs import EXCLUDED_SECTIONS, Counts, load_counts, section_of
+
+SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("question", pa.int64()),
+        ("category", pa.string()),
+        ("language", pa.string()),
+        ("country", pa.string()),
+        ("template", pa.string()),
+        ("option_a", pa.string()),
+        ("option_b", pa.string()),
+        ("answer", pa.string()),
+        ("share_a", pa.float64()),
+        ("respondents", pa.int64()),
+    ]
+)
+
+
+@dataclass
+class LanguageTable:
+    language: str
+    country: str
+    rows: list[dict] = field(default_factory=list)
+    excluded: list[tuple[str, str]] = field(default_factory=list)  # (probe id, reason)
+    fixes: dict[str, str] = field(default_factory=dict)  # English only: probe id -> recorded fix
+
+    @property
+    def labelled(self) -> int:
+        return sum(row["answer"] is not None for row in self.rows)
+
+
+def label_row(row: dict, rule: Collapse, answers: dict[int, int] | None, *, swap: bool, country: str) -> dict:
+    """The row with answer/share_a/respondents taken from one country's answers."""
+    result = label(answers, rule, swap=swap, where=f"{country} Q{row['question']}")
+    answer = None if result.side is None else row[f"option_{result.side}"]
+    return {**row, "country": country, "answer": answer, "share_a": result.share_a, "respondents": result.respondents}
+
+
+def language_table(
+    language: str,
+    probes: list[Probe],
+    collapse: dict[str, Collapse],
+    quirks: dict[tuple[str, str], tuple[str, str]],
+    counts: Counts,
+    country: str | None = None,
+) -> LanguageTable:
+    """Keep, exclude (with the reason written down) and label each probe of one language."""
+    country = country or LANGUAGE_COUNTRY[language]
+    table = LanguageTable(language, country)
+    for probe in probes:
+        section = section_of(probe.question)
+        action, reason = quirks.get((language, probe.id), ("", ""))
+        if section in EXCLUDED_SECTIONS:
+            table.excluded.append((probe.id, f"{section} section, excluded by the paper"))
+            continue
+        if action == "exclude":
+            table.excluded.append((probe.id, reason))
+            continue
+        rule = collapse.get(probe.id)
+        if rule is None:
+            raise DataError(f"{probe.where}: probe id {probe.id} is missing from the collapse table")
+        if rule.excluded:
+            table.excluded.append((probe.id, rule.excluded))
+            continue
+        probe = check_probe(probe) if language == "en" else to_project_blank(probe)
+        row = {
+            "id": probe.id,
+            "question": probe.question,
+            "category": section,
+            "language": language,
+            "template": probe.template,
+            "option_a": probe.option_a,
+            "option_b": probe.option_b,
+        }
+        answers = counts.get(country, {}).get(f"Q{probe.question}")
+        table.rows.append(label_row(row, rule, answers, swap=action == "swap", country=country))
+    return table
+
+
+def build_tables(
+    probes_source: str | os.PathLike | None = None,
+    languages: list[str] | None = None,
+    wvs_csv: Path | None = None,
+) -> list[LanguageTable]:
+    languages = check_languages(list(languages or LANGUAGES))
+    collapse, quirks, counts = load_collapse(), load_quirks(), load_counts(wvs_csv)
+    upstream = [lang for lang in languages if lang != "en"]
+    raw = read_probe_files(probes_source, upstream) if upstream else {}
+    tables = []
+    for language in languages:
+        if language == "en":
+            probes, fixes = read_english()
+        else:
+            where, content = raw[language]
+            probes, fixes = read_upstream(content, where), {}
+        table = language_table(language, probes, collapse, quirks, counts)
+        table.fixes = fixes
+        tables.append(table)
+    return tables
+
+
+def check_output(out: Path) -> None:
+    """Refuse to replace a folder that is neither empty nor a dataset this tool built."""
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and card.MARKER not in _card_text(out))):
+        raise DataError(f"{out} exists and is not a dataset built by hf_dataset; choose a new or empty folder")
+
+
+def _card_text(out: Path) -> str:
+    try:
+        return (out / "README.md").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def write_dataset(tables: list[LanguageTable], out: Path, source: str) -> None:
+    """Write parquet files and the card into a temporary sibling, then swap it into place."""
+    check_output(out)
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        (staging / "data").mkdir()
+        for table in tables:
+            pq.write_table(pa.Table.from_pylist(table.rows, schema=SCHEMA), staging / "data" / f"{table.language}.parquet")
+        (staging / "README.md").write_text(card.render(tables, source), encoding="utf-8")
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            os.replace(out, old / out.name)
+            os.replace(staging, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def build(
+    out: Path,
+    probes_source: str | os.PathLike | None = None,
+    languages: list[str] | None = None,
+    wvs_csv: Path | None = None,
+) -> list[LanguageTable]:
+    check_output(out)
+    tables = build_tables(probes_source, languages, wvs_csv)
+    write_dataset(tables, out, str(probes_source or "the pinned upstream address"))
+    return tables

@@ -1,0 +1,121 @@
+"""The dataset card (README.md with `configs:` metadata) that makes the output folder a Hub-ready dataset."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hf_dataset.languages import LANGUAGE_NAMES
+from hf_dataset.source import PINNED_SHA256, PINNED_URL
+
+if TYPE_CHECKING:
+    from hf_dataset.build import LanguageTable
+
+MARKER = "<!-- built by hf_dataset -->"
+
+CITATION = """\
+@inproceedings{choenni-shutova-2024-self-alignment,
+  title  = {Self-Alignment: Improving Alignment of Cultural Values in LLMs via In-Context Learning},
+  author = {Choenni, Rochelle and Shutova, Ekaterina},
+  year   = {2024},
+  eprint = {2408.16482},
+  archivePrefix = {arXiv}
+}
+@inproceedings{arora-etal-2023-probing,
+  title     = {Probing Pre-Trained Language Models for Cross-Cultural Differences in Values},
+  author    = {Arora, Arnav and Kaffee, Lucie-Aim{\\'e}e and Augenstein, Isabelle},
+  booktitle = {Proceedings of the First Workshop on Cross-Cultural Considerations in NLP (C3NLP)},
+  pages     = {114--130},
+  year      = {2023}
+}
+@misc{haerpfer-2022-wvs7,
+  title  = {World Values Survey: Round Seven - Country-Pooled Datafile Version 5.0},
+  author = {Haerpfer, C. and Inglehart, R. and Moreno, A. and others},
+  year   = {2022},
+  doi    = {10.14281/18241.20}
+}"""
+
+
+def _front_matter(tables: list[LanguageTable]) -> str:
+    lines = ["---", "license: gpl-3.0", "language:"]
+    lines += [f"- {t.language}" for t in tables]
+    lines += ["pretty_name: WVS-7 value probes for self-alignment", "task_categories:", "- text-generation", "configs:"]
+    for t in tables:
+        lines += [
+            f"- config_name: {t.language}",
+            "  data_files:",
+            "  - split: test",
+            f"    path: data/{t.language}.parquet",
+        ]
+    return "\n".join(lines + ["---"])
+
+
+def render(tables: list[LanguageTable], source: str) -> str:
+    summary = "\n".join(
+        f"| {t.language} | {LANGUAGE_NAMES[t.language]} | {t.country} | {len(t.rows)} | {t.labelled} | {len(t.excluded)} |"
+        for t in tables
+    )
+    excluded = "\n".join(
+        f"- **{t.language}** {probe_id}: {reason}" for t in tables for probe_id, reason in t.excluded
+    )
+    fixes = "\n".join(f"- {probe_id}: {fix}" for t in tables for probe_id, fix in t.fixes.items())
+    return f"""{_front_matter(tables)}
+{MARKER}
+
+# WVS-7 value probes for self-alignment
+
+Cloze probes of World Values Survey Wave 7 (WVS-7) questions in {len(tables)} languages, each labelled with the
+majority answer of the country its language maps to (Choenni & Shutova, 2024, Appendix B). Each probe is a sentence
+with one blank (`_`) and two options from opposite ends of the WVS answer scale. Load one language with
+`datasets.load_dataset(PATH, name="ro", split="test")`.
+
+## Languages
+
+| config | language | country | rows | labelled | excluded |
+|---|---|---|---|---|---|
+{summary}
+
+Rows without a label (`answer` is null) are probes whose question the country's figures do not cover, or whose two
+sides tie; the lm-eval tasks skip them and report how many they skipped.
+
+## Columns
+
+- `id`: probe id (`Q57`, `Q130a`: letters split one WVS question into several probes); `question`: WVS question number
+- `category`: WVS-7 questionnaire section; `language`; `country`: ISO3 code of the labelling country
+- `template`: the sentence with its blank as `_`; `option_a`, `option_b`: the two options, in upstream order
+- `answer`: the option the majority of the country's respondents chose (null: no figures, or a tie)
+- `share_a`: share of counted respondents on option_a's side (a soft label); `respondents`: respondents counted
+
+## How labels were made
+
+Unweighted WVS-7 answer counts per country and question (codes >= 0; don't know / no answer left out) are collapsed
+into two sides by the project's collapse table (`hf_dataset/collapse.tsv`): opposite ends of the answer scale vote
+for option_a and option_b, a neutral midpoint is left out, reversed scales are mapped by meaning. The label is the
+side with more votes; a tie gets none. Probes of the Economic Values (Q106-Q111) and Postmaterialist Index
+(Q152-Q157) sections are excluded, as in the paper. Indonesia's figures cover Q1-Q198 less Q82 and Q94-Q105 only.
+
+## Excluded probes
+
+{excluded or "None."}
+
+## English probes
+
+The upstream probes have no English file; the English probes were written for this project from the WVS-7
+questionnaire. Fixes of upstream quirks:
+
+{fixes or "None in this build."}
+
+## Provenance and licences
+
+- Probes (all languages but English): Arora, Kaffee and Augenstein (2023), GPL-3.0, from `probes.zip` at
+  {PINNED_URL} (sha256 `{PINNED_SHA256}`). This build read: {source}.
+- English probes: written for this project, Apache-2.0.
+- Labels: derived from WVS-7 (Haerpfer et al., 2022, doi:10.14281/18241.20); aggregated figures only, no
+  respondent-level data.
+- The dataset as a whole is distributed under GPL-3.0, the licence of the upstream probes.
+
+## Citation
+
+```bibtex
+{CITATION}
+```
+"""
