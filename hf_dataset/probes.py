@@ -74,12 +74,16 @@ def check_probe(probe: Probe, blank: str = BLANK) -> Probe:
     return probe
 
 
-def read_upstream(raw: bytes, where: str) -> list[Probe]:
-    """Parse an upstream file without judging templates yet: excluded sections may legitimately lack a blank."""
-    probes: list[Probe] = []
+def read_probes(raw: bytes, where: str, header: list[str], skip: int = 0) -> list[tuple[Probe, list[str]]]:
+    """Probes of a file whose columns, after `skip` leading ones, are (id, template, option_a, option_b, *rest).
+
+    Templates are not judged here: probes of excluded sections may legitimately lack a blank.
+    """
+    probes: list[tuple[Probe, list[str]]] = []
     seen: dict[str, int] = {}
-    for line, (_, number, template, option_a, option_b) in split_rows(decode(raw, where), where, ["", "0", "1", "2", "3"]):
-        probe_id = f"Q{number.strip()}"
+    for line, cells in split_rows(decode(raw, where), where, header):
+        number, template, option_a, option_b, *rest = cells[skip:]
+        probe_id = number.strip() if number.strip().startswith("Q") else f"Q{number.strip()}"
         at = f"{where}: line {line}"
         if probe_id in seen:
             raise DataError(f"{at}: duplicate probe id {probe_id} (first on line {seen[probe_id]})")
@@ -88,8 +92,13 @@ def read_upstream(raw: bytes, where: str) -> list[Probe]:
             question = question_of(probe_id)
         except DataError as error:
             raise DataError(f"{at}: {error}") from None
-        probes.append(Probe(probe_id, question, template.strip(), option_a.strip(), option_b.strip(), at))
+        probes.append((Probe(probe_id, question, template.strip(), option_a.strip(), option_b.strip(), at), rest))
     return probes
+
+
+def read_upstream(raw: bytes, where: str) -> list[Probe]:
+    """An upstream `<lang>.csv`: a row index, then the probe number ("57", "130a"), template, two options."""
+    return [probe for probe, _ in read_probes(raw, where, ["", "0", "1", "2", "3"], skip=1)]
 
 
 def to_project_blank(probe: Probe) -> Probe:
@@ -104,22 +113,5 @@ def to_project_blank(probe: Probe) -> Probe:
 
 def read_english(path: Path = ENGLISH_PROBES) -> tuple[list[Probe], dict[str, str]]:
     """The project's English probes and, per id, the recorded fix of an upstream quirk."""
-    where = str(path)
-    probes: list[Probe] = []
-    fixes: dict[str, str] = {}
-    seen: dict[str, int] = {}
-    for line, (probe_id, template, option_a, option_b, fix) in split_rows(
-        decode(path.read_bytes(), where), where, ["id", "template", "option_a", "option_b", "fix"]
-    ):
-        at = f"{where}: line {line}"
-        if probe_id in seen:
-            raise DataError(f"{at}: duplicate probe id {probe_id} (first on line {seen[probe_id]})")
-        seen[probe_id] = line
-        try:
-            question = question_of(probe_id)
-        except DataError as error:
-            raise DataError(f"{at}: {error}") from None
-        probes.append(Probe(probe_id, question, template.strip(), option_a.strip(), option_b.strip(), at))
-        if fix.strip():
-            fixes[probe_id] = fix.strip()
-    return probes, fixes
+    rows = read_probes(path.read_bytes(), str(path), ["id", "template", "option_a", "option_b", "fix"])
+    return [probe for probe, _ in rows], {probe.id: fix.strip() for probe, (fix,) in rows if fix.strip()}
