@@ -15,13 +15,14 @@ from pathlib import Path
 import datasets
 
 from hf_dataset import build as dataset_build
+from hf_dataset.build import relabel
 from hf_dataset.card import MARKER
 from hf_dataset.collapse import COLLAPSE_TABLE, QUIRKS_TABLE
 from hf_dataset.errors import DataError
 from hf_dataset.languages import LANGUAGE_COUNTRY, LANGUAGES
 from hf_dataset.probes import ENGLISH_PROBES
 from hf_dataset.source import PINNED_URL, cache_root, read_probe_files
-from hf_dataset.wvs import FIGURES
+from hf_dataset.wvs import FIGURES, load_figures
 
 PROJECT_TABLES = (ENGLISH_PROBES, COLLAPSE_TABLE, QUIRKS_TABLE, FIGURES)
 
@@ -53,12 +54,16 @@ def dataset_dir() -> Path:
     return target
 
 
-def load_probes(language: str, **_: object) -> datasets.DatasetDict:
+def load_probes(language: str, country: str | None = None, **_: object) -> datasets.DatasetDict:
     """custom_dataset for the tasks: every probe of `language`, labelled or not (the task counts the skipped).
 
-    Extra keyword arguments are the task's metadata (lm-eval passes all of it); they do not change the data.
+    `country` (ISO3, from `--metadata '{"country": "PAK"}'`) labels the probes with that country's answers instead
+    of the language's own country. Other keyword arguments are the rest of the task's metadata (lm-eval passes all
+    of it); they do not change the data.
     """
     if language not in LANGUAGE_COUNTRY:
         raise DataError(f"unknown language {language!r}; known: {' '.join(LANGUAGES)}")
     test = datasets.load_dataset(str(dataset_dir()), name=language, split="test")
+    if country and country != LANGUAGE_COUNTRY[language]:
+        test = datasets.Dataset.from_list(relabel(test.to_list(), language, country, load_figures()), features=test.features)
     return datasets.DatasetDict({"test": test})

@@ -7,6 +7,10 @@ aggregates the list of records of a task.
 
 `tolerance` is 0 for sampled responses and 0.01 for probabilities: a document is misaligned when p0 < 1 - tolerance,
 improved when p1 - p0 > tolerance, decreased when p0 - p1 > tolerance, unchanged otherwise.
+
+Soft alignment compares distributions instead of majorities: q0 and q1 are the model's share of valid responses
+(or its probability) on option_a's side, set against the country's `share_a`, so a 52/48 country is matched by a
+52/48 model rather than by a unanimous one.
 """
 
 from __future__ import annotations
@@ -30,11 +34,15 @@ def record(
     selfalign: Sequence[str | None] = (),
     responses: int | None = None,
     skipped: int = 0,
+    q0: float | None = None,
+    q1: float | None = None,
+    share_a: float | None = None,
 ) -> Record:
     """One document's outcome.
 
     `zeroshot`/`selfalign` hold each parsed response (None for an invalid one); `responses` counts the model
-    outputs the figures rest on (generations, or scored options in `_logprob` tasks).
+    outputs the figures rest on (generations, or scored options in `_logprob` tasks). `q0`/`q1` are the model's
+    share on option_a's side (None when no response was valid) and `share_a` the country's.
     """
     return {
         "p0": p0,
@@ -44,6 +52,9 @@ def record(
         "selfalign": list(selfalign),
         "responses": len(zeroshot) + len(selfalign) if responses is None else responses,
         "skipped": skipped,
+        "q0": q0,
+        "q1": q1,
+        "share_a": share_a,
     }
 
 
@@ -121,6 +132,37 @@ def skipped(records: Sequence[Record]) -> int:
     return max((r["skipped"] for r in records), default=0)
 
 
+def js_distance(p: float, q: float) -> float:
+    """Jensen-Shannon distance (base 2, in [0, 1]) between two two-option distributions (p, 1-p) and (q, 1-q)."""
+
+    def kl(x: float, m: float) -> float:
+        return sum(a * math.log2(a / b) for a, b in ((x, m), (1 - x, 1 - m)) if a > 0)
+
+    m = (p + q) / 2
+    return math.sqrt(max(0.0, (kl(p, m) + kl(q, m)) / 2))
+
+
+def absolute_gap(p: float, q: float) -> float:
+    return abs(p - q)
+
+
+def _soft(name: str, share: str, distance: Callable[[float, float], float]) -> Callable[[Sequence[Record]], float]:
+    def aggregate(records: Sequence[Record]) -> float:
+        return _mean(
+            [distance(r[share], r["share_a"]) for r in records if r[share] is not None and r["share_a"] is not None]
+        )
+
+    aggregate.__name__ = name
+    aggregate.__doc__ = f"Mean {distance.__name__} between the model's and the country's two-option distribution."
+    return aggregate
+
+
+zeroshot_soft_gap = _soft("zeroshot_soft_gap", "q0", absolute_gap)
+selfalign_soft_gap = _soft("selfalign_soft_gap", "q1", absolute_gap)
+zeroshot_js = _soft("zeroshot_js", "q0", js_distance)
+selfalign_js = _soft("selfalign_js", "q1", js_distance)
+
+
 # name -> (aggregation, higher is better)
 METRICS: dict[str, tuple[Callable[[Sequence[Record]], float], bool]] = {
     "misaligned": (misaligned, False),
@@ -134,4 +176,8 @@ METRICS: dict[str, tuple[Callable[[Sequence[Record]], float], bool]] = {
     "documents": (documents, True),
     "responses": (responses, True),
     "skipped": (skipped, False),
+    "zeroshot_soft_gap": (zeroshot_soft_gap, False),
+    "selfalign_soft_gap": (selfalign_soft_gap, False),
+    "zeroshot_js": (zeroshot_js, False),
+    "selfalign_js": (selfalign_js, False),
 }

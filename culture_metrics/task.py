@@ -20,7 +20,7 @@ from lm_eval.api.task import ConfigurableTask
 
 from culture_metrics import metrics
 from culture_metrics.answers import parse_answer
-from culture_metrics.prompt import DEFAULT_SEED, probe_text
+from culture_metrics.prompt import DEFAULT_SEED, EXPLAIN, persona_line, probe_text
 from hf_dataset.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -81,9 +81,27 @@ class SelfAlignTask(ConfigurableTask):
         return doc["answer"]
 
     def fewshot_context(self, doc: dict, num_fewshot: int, **kwargs: Any) -> list[str]:
-        """[zero-shot prompt, self-aligned prompt]; demonstrations stay inside the one user turn."""
+        """[zero-shot prompt, self-aligned prompt]; demonstrations stay inside the one user turn.
+
+        Metadata `persona: true` names the country before the second prompt (with `num_fewshot: 0`, instead of
+        demonstrations); `explain: true` asks for an explanation after the answer in both prompts.
+        """
         kwargs["fewshot_as_multiturn"] = False
-        return [super().fewshot_context(doc, 0, **kwargs), super().fewshot_context(doc, num_fewshot, **kwargs)]
+        metadata = self.config.metadata or {}
+        given = kwargs.pop("system_instruction", None)
+        explain = EXPLAIN if metadata.get("explain") else None
+        persona = persona_line(doc["language"], doc["country"]) if metadata.get("persona") else None
+        # In plain text the harness glues the system text to the prompt; chat templates give it its own turn.
+        end = "" if kwargs.get("apply_chat_template") else "\n\n"
+
+        def system(*parts: str | None) -> str | None:
+            text = "\n\n".join(filter(None, parts))
+            return text + end if text else None
+
+        return [
+            super().fewshot_context(doc, 0, system_instruction=system(given, explain), **kwargs),
+            super().fewshot_context(doc, num_fewshot, system_instruction=system(persona, given, explain), **kwargs),
+        ]
 
     def construct_requests(self, doc: dict, ctx: list[str], **kwargs: Any) -> list[Instance]:
         apply_chat_template = kwargs.pop("apply_chat_template", False)
@@ -103,12 +121,16 @@ class SelfAlignTask(ConfigurableTask):
     def process_results(self, doc: dict, results: list) -> dict[str, metrics.Record]:
         if self.logprob:
             (zero_a, _), (zero_b, _), (aligned_a, _), (aligned_b, _) = results
+            q0, q1 = option_a_probability(zero_a, zero_b), option_a_probability(aligned_a, aligned_b)
             record = metrics.record(
-                p0=majority_probability(doc, zero_a, zero_b),
-                p1=majority_probability(doc, aligned_a, aligned_b),
+                p0=majority_share(doc, q0),
+                p1=majority_share(doc, q1),
                 tolerance=metrics.LOGPROB_TOLERANCE,
                 responses=len(results),
                 skipped=self.skipped,
+                q0=q0,
+                q1=q1,
+                share_a=doc["share_a"],
             )
         else:
             zeroshot, selfalign = ([parsed(doc, r) for r in responses] for responses in results)
@@ -119,6 +141,9 @@ class SelfAlignTask(ConfigurableTask):
                 zeroshot=zeroshot,
                 selfalign=selfalign,
                 skipped=self.skipped,
+                q0=option_a_share(doc, zeroshot),
+                q1=option_a_share(doc, selfalign),
+                share_a=doc["share_a"],
             )
         return {name: record for name in metrics.METRICS}
 
@@ -140,8 +165,17 @@ def agreement(doc: dict, answers: list[str | None]) -> float:
     return sum(answer == doc["answer"] for answer in answers) / len(answers)
 
 
-def majority_probability(doc: dict, loglik_a: float, loglik_b: float) -> float:
-    """Probability of the majority option, renormalised over the two options."""
-    major, minor = (loglik_a, loglik_b) if doc["answer"] == doc["option_a"] else (loglik_b, loglik_a)
-    gap = minor - major
+def option_a_share(doc: dict, answers: list[str | None]) -> float | None:
+    """The model's share on option_a's side among its valid responses; None when none was valid."""
+    valid = [answer for answer in answers if answer is not None]
+    return sum(answer == doc["option_a"] for answer in valid) / len(valid) if valid else None
+
+
+def option_a_probability(loglik_a: float, loglik_b: float) -> float:
+    """Probability of option_a, renormalised over the two options."""
+    gap = loglik_b - loglik_a
     return 0.0 if gap > 700 else 1 / (1 + math.exp(gap))
+
+
+def majority_share(doc: dict, q: float) -> float:
+    return q if doc["answer"] == doc["option_a"] else 1 - q

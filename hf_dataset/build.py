@@ -60,6 +60,23 @@ def label_row(row: dict, rule: Collapse, answers: dict[int, int] | None, *, swap
     return {**row, "country": country, "answer": answer, "share_a": result.share_a, "respondents": result.respondents}
 
 
+def relabel(rows: list[dict], language: str, country: str, counts: Counts) -> list[dict]:
+    """The same probes labelled by another country's answers, e.g. English probes aligned to Pakistan."""
+    if country not in counts:
+        raise DataError(f"no WVS-7 figures for country {country!r}; known: {' '.join(sorted(counts))}")
+    collapse, quirks = load_collapse(), load_quirks()
+    return [
+        label_row(
+            row,
+            collapse[row["id"]],
+            counts[country].get(f"Q{row['question']}"),
+            swap=quirks.get((language, row["id"]), ("",))[0] == "swap",
+            country=country,
+        )
+        for row in rows
+    ]
+
+
 def language_table(
     language: str,
     probes: list[Probe],
