@@ -11,7 +11,8 @@ from culture_metrics.answers import parse_answer
 from lm_eval_runs import run_lm_eval
 
 METRIC_NAMES = ["misaligned", "improved", "unchanged", "decreased", "error_reduction", "zeroshot_alignment",
-                "selfalign_alignment", "invalid_rate", "documents", "responses", "skipped"]
+                "selfalign_alignment", "invalid_rate", "documents", "responses", "skipped", "zeroshot_soft_gap",
+                "selfalign_soft_gap", "zeroshot_js", "selfalign_js"]
 
 
 def figures(run, task: str) -> dict[str, float]:
@@ -40,6 +41,23 @@ def recompute(docs_p: list[tuple[float, float]], tolerance: float) -> dict[str, 
     }
 
 
+def jensen_shannon(p: float, q: float) -> float:
+    """Base-2 Jensen-Shannon distance between (p, 1-p) and (q, 1-q), written out from the definition."""
+    m = [(p + q) / 2, (2 - p - q) / 2]
+    kl = lambda x: sum(a * math.log2(a / b) for a, b in zip(x, m) if a > 0)  # noqa: E731
+    return math.sqrt((kl([p, 1 - p]) + kl([q, 1 - q])) / 2)
+
+
+def soft(per_doc: list[tuple[float | None, float | None, float]]) -> dict[str, float]:
+    """Soft-alignment figures from (model share on option_a zero-shot, self-aligned, country share_a) per document."""
+    result = {}
+    for index, prompt in enumerate(["zeroshot", "selfalign"]):
+        pairs = [(doc[index], doc[2]) for doc in per_doc if doc[index] is not None]
+        result[f"{prompt}_soft_gap"] = sum(abs(q - s) for q, s in pairs) / len(pairs)
+        result[f"{prompt}_js"] = sum(jensen_shannon(q, s) for q, s in pairs) / len(pairs)
+    return result
+
+
 def assert_same(expected: dict[str, float], reported: dict[str, float]) -> None:
     for name, value in expected.items():
         if math.isnan(value):
@@ -65,20 +83,27 @@ def test_reported_metrics_equal_a_recomputation_from_the_logged_samples(en_run):
     samples = en_run.samples["wvs_selfalign_en"]
     reported = figures(en_run, "wvs_selfalign_en")
     assert set(METRIC_NAMES) <= set(reported)
-    docs_p, invalid, total = [], 0, 0
+    docs_p, docs_q, invalid, total = [], [], 0, 0
     for sample in samples:
         doc = sample["doc"]
-        per_prompt = []
+        per_prompt, on_a = [], []
         for responses in sample["filtered_resps"]:
             sides = [parse_answer(r, doc["option_a"], doc["option_b"], doc["template"]) for r in responses]
             answers = [None if s is None else doc[f"option_{s}"] for s in sides]
             invalid += answers.count(None)
             total += len(answers)
             per_prompt.append(sum(a == doc["answer"] for a in answers) / len(answers))
+            valid = [s for s in sides if s is not None]
+            on_a.append(valid.count("a") / len(valid) if valid else None)
         docs_p.append(tuple(per_prompt))
+        docs_q.append((*on_a, doc["share_a"]))
         logged = sample["misaligned"]
         assert (logged["p0"], logged["p1"]) == pytest.approx(per_prompt)
+        assert logged["zeroshot"] == [None if s is None else doc[f"option_{s}"] for s in
+                                      (parse_answer(r, doc["option_a"], doc["option_b"], doc["template"])
+                                       for r in sample["filtered_resps"][0])]
     assert_same(recompute(docs_p, 0.0), reported)
+    assert_same(soft(docs_q), reported)
     assert reported["invalid_rate"] == pytest.approx(invalid / total)
     assert reported["documents"] == 10 and reported["responses"] == 200 and reported["skipped"] == 1
     assert 0 < invalid < total  # the tiny model gives both valid and invalid answers: the parser is exercised
@@ -129,6 +154,10 @@ def test_logprob_variant_reads_the_option_likelihoods(en_logprob_run):
         docs_p.append(tuple(per_prompt))
     reported = figures(en_logprob_run, "wvs_selfalign_en_logprob")
     assert_same(recompute(docs_p, 0.01), reported)
+    on_a = [(p0 if s["doc"]["answer"] == s["doc"]["option_a"] else 1 - p0,
+             p1 if s["doc"]["answer"] == s["doc"]["option_a"] else 1 - p1, s["doc"]["share_a"])
+            for (p0, p1), s in zip(docs_p, samples)]
+    assert_same(soft(on_a), reported)
     assert reported["invalid_rate"] == 0 and reported["responses"] == 40
 
 
@@ -141,3 +170,43 @@ def test_chat_template_keeps_the_whole_prompt_in_one_user_turn(tiny_model, tmp_p
             assert prompt.count("<|user|>") == 1 and prompt.count("<|assistant|>") == 1
             assert prompt.endswith("Answer:<|end|>\n<|assistant|>")
         assert aligned.count("Answer:") == 6
+
+
+def test_persona_and_explanation_variants_aligned_to_another_country(tiny_model, tmp_path):
+    """English probes aligned to Pakistan: labels from Pakistan's figures, its name in the persona line."""
+    need_shared()
+    import json
+
+    from culture_metrics.prompt import EXPLAIN
+    from hf_dataset.collapse import load_collapse
+    from conftest import ANSWER_COUNTS
+
+    run = run_lm_eval(tmp_path, tiny_model, "wvs_selfalign_en_persona,wvs_selfalign_en_explain", "--limit", "3",
+                      "--metadata", json.dumps({"country": "PAK"}))
+    pakistan = json.loads(ANSWER_COUNTS.read_text())["PAK"]["counts"]
+    rules = load_collapse()
+    for task in ["wvs_selfalign_en_persona", "wvs_selfalign_en_explain"]:
+        assert run.results["configs"][task]["metadata"]["country"] == "PAK"
+        for sample in run.samples[task]:
+            doc = sample["doc"]
+            answers = pakistan[f"Q{doc['question']}"]
+            a = sum(n for code, n in answers.items() if int(code) in rules[doc["id"]].option_a)
+            b = sum(n for code, n in answers.items() if int(code) in rules[doc["id"]].option_b)
+            assert doc["country"] == "PAK" and doc["share_a"] == pytest.approx(a / (a + b))
+            assert doc["answer"] == (doc["option_a"] if a > b else doc["option_b"])
+    for sample in run.samples["wvs_selfalign_en_persona"]:
+        zero, persona = prompts(sample)
+        assert persona == "Answer as a typical person from the following country would: Pakistan.\n\n" + zero
+    for sample in run.samples["wvs_selfalign_en_explain"]:
+        zero, aligned = prompts(sample)
+        assert zero.startswith(EXPLAIN + "\n\n") and aligned.startswith(EXPLAIN + "\n\n")
+        assert sample["arguments"]["gen_args_0"]["arg_1"]["max_gen_toks"] == 96
+        assert len(sample["misaligned"]["selfalign"]) == 10
+
+
+def test_unknown_country_fails_clearly(tiny_model, tmp_path):
+    need_shared()
+    run = run_lm_eval(tmp_path, tiny_model, "wvs_selfalign_en", "--limit", "1", "--metadata", '{"country": "XYZ"}',
+                      check=False)
+    assert run.returncode != 0
+    assert "no WVS-7 figures for country 'XYZ'" in run.output
