@@ -224,13 +224,21 @@ def _blank_filler(text: str, probe: _Probe) -> str:
     return text
 
 
-def _decide(matches: list[tuple[int, int, Answer]]) -> Answer | None:
-    """One option named: it. Both: the one the text starts with, if only one does. None named: None."""
+def _decide(text: str, matches: list[tuple[int, int, Answer]], one_line: bool) -> Answer | None:
+    """One option named: it. Both: the one the text starts with, if only one does. None named: None.
+
+    In a one-line response, both options with at most one word between them ("x / y", "x or y") list the choices
+    rather than pick one.
+    """
     named = {label for _, _, label in matches}
     if len(named) == 1:
         return named.pop()
-    opening = {label for start, _, label in matches if start == 0}
-    return opening.pop() if len(opening) == 1 else None
+    opening = [(end, label) for start, end, label in matches if start == 0]
+    if len({label for _, label in opening}) != 1:
+        return None
+    end, label = max(opening)
+    other = min(start for start, _, named_label in matches if named_label != label)
+    return label if not one_line or len(text[end:other].split()) > 1 else None
 
 
 def parse_answer(response: str, option_a: str, option_b: str, template: str | None = None) -> Answer | None:
@@ -246,4 +254,6 @@ def parse_answer(response: str, option_a: str, option_b: str, template: str | No
         text = rest
     if item := _ITEM_LABEL.match(text):
         text = text[item.end() :]
-    return _decide(_matches(_blank_filler(normalise(text), probe), probe))
+    one_line = "\n" not in text.strip()
+    text = _blank_filler(normalise(text), probe)
+    return _decide(text, _matches(text, probe), one_line)

@@ -232,7 +232,10 @@ TRAPS = [
     ("not important; some say important", "important", "not important", None, "b"),
     # both named and no answer first: ambiguous
     ("I think not important, though important", "important", "not important", None, None),
-    ("important or not important", "not important", "important", None, "b"),
+    # both options listed on one line, a word or less apart: the choices echoed, not one picked
+    ("important or not important", "not important", "important", None, None),
+    ("Options: important / not important", "important", "not important", None, None),
+    ("important\nnot important", "important", "not important", None, "a"),
     ("either agree or disagree", "agree", "disagree", None, None),
     # neither
     ("I don't know", "important", "not important", None, None),
@@ -370,7 +373,7 @@ def test_answer_first_then_other_option_parses_to_first(pair: tuple[str, str], f
     response = (
         data.draw(decorated(option(pair, first)))
         + data.draw(st.sampled_from(SEPARATORS))
-        + data.draw(noise(min_words=1))
+        + data.draw(noise(min_words=2))
         + data.draw(decorated(option(pair, other(first))))
     )
     assert parse_answer(response, *pair) == first
