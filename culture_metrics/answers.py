@@ -157,6 +157,7 @@ class _Probe:
     """A probe ready for matching: the two option patterns, and the normalised template around the blank."""
 
     options: tuple[tuple[Answer, re.Pattern[str]], ...]
+    negators: dict[Answer, str]  # option -> the word that negates it into the other option ("stimme" -> "nicht")
     before_blank: str
     after_blank: str
     glued_before: bool
@@ -183,7 +184,14 @@ def _probe(option_a: str, option_b: str, template: str | None) -> _Probe:
         if not text:
             raise ValueError(f"option {label} has no letters or digits: {option!r}")
         options.append((label, _compile(text, glue_before, glue_after)))
-    return _Probe(tuple(options), before, after, glued_before, glued_after)
+    # "stimme" / "nicht zustimmen": an answer "stimme nicht zu" is the negated option, whatever its word order.
+    words = {"a": normalise(option_a).split(), "b": normalise(option_b).split()}
+    negators: dict[Answer, str] = {
+        label: words[other][0]
+        for label, other in (("a", "b"), ("b", "a"))
+        if len(words[other]) > 1 and words[other][0] not in words[label]
+    }
+    return _Probe(tuple(options), negators, before, after, glued_before, glued_after)
 
 
 def _is_word(char: str) -> bool:
@@ -199,11 +207,24 @@ def _matches(text: str, probe: _Probe) -> list[tuple[int, int, Answer]]:
         while match := pattern.search(text, position):
             found.append((match.start(), match.end(), label))
             position = match.start() + 1
-    return sorted(
+    kept = sorted(
         (start, end, label)
         for start, end, label in found
         if not any(s <= start and end <= e and e - s > end - start for s, e, _ in found)
     )
+    starts = {start for start, _, _ in kept}
+    return [(start, end, _negated(text, end, label, probe, starts)) for start, end, label in kept]
+
+
+def _negated(text: str, end: int, label: Answer, probe: _Probe, starts: set[int]) -> Answer:
+    """The other option when this match is directly followed by the word that negates it into the other.
+
+    A negator that begins a match of the other option ("important / not important") is that option, not a negation.
+    """
+    negator = probe.negators.get(label)
+    if negator and end + 1 not in starts and (text[end:] + " ").startswith(f" {negator} "):
+        return "b" if label == "a" else "a"
+    return label
 
 
 def _blank_filler(text: str, probe: _Probe) -> str:

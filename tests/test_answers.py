@@ -232,6 +232,10 @@ TRAPS = [
     ("not important; some say important", "important", "not important", None, "b"),
     # both named and no answer first: ambiguous
     ("I think not important, though important", "important", "not important", None, None),
+    # the option negated by the word that opens the other option: natural German disagreement
+    ("Ich stimme nicht zu.", "stimme", "nicht zustimmen", None, "b"),
+    ("stimme nicht zu", "stimme", "nicht zustimmen", None, "b"),
+    ("Ich stimme zu", "stimme", "nicht zustimmen", None, "a"),
     # both options listed on one line, a word or less apart: the choices echoed, not one picked
     ("important or not important", "not important", "important", None, None),
     ("Options: important / not important", "important", "not important", None, None),
