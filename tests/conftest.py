@@ -76,3 +76,13 @@ def en_run(tiny_model, tmp_path_factory) -> LmEvalRun:
 def en_logprob_run(tiny_model, tmp_path_factory) -> LmEvalRun:
     need_shared()
     return run_lm_eval(tmp_path_factory.mktemp("en_logprob"), tiny_model, "wvs_selfalign_en_logprob", "--limit", "10")
+
+
+@pytest.fixture(scope="session")
+def pakistan_run(tiny_model, tmp_path_factory) -> LmEvalRun:
+    """The persona and explanation variants on English probes aligned to Pakistan."""
+    need_shared()
+    return run_lm_eval(
+        tmp_path_factory.mktemp("pakistan"), tiny_model, "wvs_selfalign_en_persona,wvs_selfalign_en_explain",
+        "--limit", "8", "--metadata", '{"country": "PAK"}',
+    )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 
-from conftest import need_shared
+from conftest import ANSWER_COUNTS, need_shared
 from culture_metrics.answers import parse_answer
+from culture_metrics.explanations import improved_table
+from culture_metrics.prompt import EXPLAIN
+from hf_dataset.collapse import load_collapse
 from lm_eval_runs import run_lm_eval
 
 METRIC_NAMES = ["misaligned", "improved", "unchanged", "decreased", "error_reduction", "zeroshot_alignment",
@@ -172,17 +176,9 @@ def test_chat_template_keeps_the_whole_prompt_in_one_user_turn(tiny_model, tmp_p
         assert aligned.count("Answer:") == 6
 
 
-def test_persona_and_explanation_variants_aligned_to_another_country(tiny_model, tmp_path):
+def test_persona_and_explanation_variants_aligned_to_another_country(pakistan_run):
     """English probes aligned to Pakistan: labels from Pakistan's figures, its name in the persona line."""
-    need_shared()
-    import json
-
-    from culture_metrics.prompt import EXPLAIN
-    from hf_dataset.collapse import load_collapse
-    from conftest import ANSWER_COUNTS
-
-    run = run_lm_eval(tmp_path, tiny_model, "wvs_selfalign_en_persona,wvs_selfalign_en_explain", "--limit", "3",
-                      "--metadata", json.dumps({"country": "PAK"}))
+    run = pakistan_run
     pakistan = json.loads(ANSWER_COUNTS.read_text())["PAK"]["counts"]
     rules = load_collapse()
     for task in ["wvs_selfalign_en_persona", "wvs_selfalign_en_explain"]:
@@ -210,3 +206,14 @@ def test_unknown_country_fails_clearly(tiny_model, tmp_path):
                       check=False)
     assert run.returncode != 0
     assert "no WVS-7 figures for country 'XYZ'" in run.output
+
+
+def test_explanation_table_lists_the_improved_probes(pakistan_run):
+    samples = pakistan_run.samples["wvs_selfalign_en_explain"]
+    improved = [s for s in samples if s["misaligned"]["p0"] < 1 and s["misaligned"]["p1"] > s["misaligned"]["p0"]]
+    rows = improved_table(samples).splitlines()[2:]
+    assert len(rows) == len(improved)
+    for row, sample in zip(rows, improved):
+        cells = row.split(" | ")
+        assert cells[0] == f"| {sample['doc']['id']}: {sample['doc']['template']}"
+        assert cells[2].count("<br>") == 4  # the five demonstrations, completed

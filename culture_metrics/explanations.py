@@ -1,0 +1,67 @@
+"""The paper's Table 2 for any model: improved probes with their demonstrations, answers and explanations.
+
+Reads the logged samples of `_explain` tasks, whose responses carry an explanation after the answer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from culture_metrics import metrics
+
+
+def demonstrations(prompt: str) -> list[str]:
+    """The demonstrations of a self-aligned prompt as 'sentence -> answer', in prompt order."""
+    blocks = [b for b in prompt.split("\n\n") if "\nOptions: " in b and "\nAnswer: " in b]
+    shown = []
+    for block in blocks:
+        sentence = block.split("\n", 1)[0]
+        answer = block.rsplit("\nAnswer: ", 1)[1].strip()
+        shown.append(sentence.replace("_", answer, 1))
+    return shown
+
+
+def explanation(response: str, answer: str) -> str:
+    """What the response says after naming its answer."""
+    text = " ".join(response.split())
+    at = text.casefold().find(answer.casefold())
+    rest = text[at + len(answer):] if at >= 0 else text
+    return rest.lstrip(" .,:;-–—")
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def improved_table(samples: Iterable[dict]) -> str:
+    """Markdown rows for the misaligned probes that self-alignment improved."""
+    lines = [
+        "| probe | majority answer | demonstrations | zero-shot answers | self-aligned answer | explanation |",
+        "|---|---|---|---|---|---|",
+    ]
+    for sample in samples:
+        record, doc = sample["misaligned"], sample["doc"]
+        if not (metrics.is_misaligned(record) and metrics.change(record) == "improved"):
+            continue
+        prompt = sample["arguments"]["gen_args_1"]["arg_0"]
+        responses = sample["filtered_resps"][1]
+        aligned = [(r, a) for r, a in zip(responses, record["selfalign"]) if a == doc["answer"]]
+        said = explanation(*aligned[0]) if aligned else ""
+        zero = ", ".join(f"{answer or 'invalid'} x{n}" for answer, n in Counter(record["zeroshot"]).most_common())
+        lines.append(
+            "| "
+            + " | ".join(
+                _cell(x)
+                for x in (
+                    f"{doc['id']}: {doc['template']}",
+                    doc["answer"],
+                    "<br>".join(demonstrations(prompt)),
+                    zero,
+                    doc["answer"],
+                    said,
+                )
+            )
+            + " |"
+        )
+    return "\n".join(lines) + "\n"
