@@ -5,10 +5,14 @@ Reads the logged samples of `_explain` tasks, whose responses carry an explanati
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from culture_metrics import metrics
+from culture_metrics.runs import TaskRun
+
+REPORT_FILE = "explanations.md"
 
 
 def demonstrations(prompt: str) -> list[str]:
@@ -65,3 +69,15 @@ def improved_table(samples: Iterable[dict]) -> str:
             + " |"
         )
     return "\n".join(lines) + "\n"
+
+
+def report(runs: Sequence[TaskRun]) -> str | None:
+    """explanations.md of a report: one table per logged run that asked for explanations, or None if none did."""
+    explained = [run for run in runs if run.explains and run.samples_file]
+    if not explained:
+        return None
+    parts = ["# Improved probes and the model's explanations (the paper's Table 2)\n"]
+    for run in explained:
+        lines = run.samples_file.read_text(encoding="utf-8").splitlines()
+        parts.append(f"## {run.model}: {run.task} ({run.country})\n\n{improved_table(map(json.loads, lines))}")
+    return "\n".join(parts)

@@ -1,0 +1,168 @@
+"""The report's figures, drawn with matplotlib's Agg canvas (no display, no pyplot state).
+
+Each figure has a fixed pixel size, whatever it holds, so that a report's images are predictable (and testable);
+matplotlib's constrained layout fits the labels inside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from culture_metrics.report import Row, language_label
+
+DPI = 100
+# name -> (title, width and height in pixels)
+FIGURES: dict[str, tuple[str, tuple[int, int]]] = {
+    "table1": ("Misaligned examples improved / unchanged / decreased by self-alignment (Table 1)", (1500, 700)),
+    "error_reduction": ("Error-rate reduction of the improved examples (Figures 3 and 6)", (1400, 700)),
+    "misaligned": ("Share of examples misaligned zero-shot (Figure 7)", (1400, 700)),
+    "categories": ("Improved examples per WVS category and language (Figure 8)", (1600, 900)),
+}
+NEED_SAMPLES = ("error_reduction", "categories")
+CHANGES = (("improved", "Greens"), ("unchanged", "Blues"), ("decreased", "Reds"))
+
+
+def draw(rows: Sequence[Row], folder: Path) -> dict[str, dict]:
+    """Write every figure the rows allow into `folder`; name -> file, title and size, or why it was not drawn."""
+    drawn = {}
+    with_samples = [row for row in rows if row.categories is not None]
+    for name, (title, (width, height)) in FIGURES.items():
+        if name in NEED_SAMPLES and not with_samples:
+            drawn[name] = {"file": None, "title": title, "reason": "no run has logged samples"}
+            continue
+        figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, layout="constrained")
+        FigureCanvasAgg(figure)
+        DRAWERS[name](figure, with_samples if name in NEED_SAMPLES else rows)
+        figure.suptitle(title)
+        figure.savefig(folder / f"{name}.png", dpi=DPI, format="png")
+        drawn[name] = {"file": f"{name}.png", "title": title, "width": width, "height": height}
+    return drawn
+
+
+def _series(rows: Sequence[Row]) -> list[tuple[str, str]]:
+    """Columns of the figures: (model, strategy) in row order."""
+    return list(dict.fromkeys((row.run.model, row.run.strategy) for row in rows))
+
+
+def _languages(rows: Sequence[Row]) -> list[str]:
+    return list(dict.fromkeys(language_label(row.run) for row in rows))
+
+
+def _series_labels(series: list[tuple[str, str]]) -> list[str]:
+    """Shortest distinct tails of the model names (paths are long); the strategy when there are several."""
+    models = list(dict.fromkeys(model for model, _ in series))
+    parts = {model: model.rstrip("/").split("/") for model in models}
+    depth = 1
+    while len({"/".join(parts[m][-depth:]) for m in models}) < len(models):
+        depth += 1
+    short = {model: "/".join(parts[model][-depth:]) for model in models}
+    several = len({strategy for _, strategy in series}) > 1
+    return [f"{short[model]}\n{strategy}" if several else short[model] for model, strategy in series]
+
+
+def _grid(rows: Sequence[Row], metric: str) -> np.ndarray:
+    """languages x series, in %; NaN where a run is missing or the share undefined."""
+    series, languages = _series(rows), _languages(rows)
+    grid = np.full((len(languages), len(series)), np.nan)
+    for row in rows:
+        estimate = row.metrics.get(metric)
+        if estimate is not None:
+            grid[languages.index(language_label(row.run)), series.index((row.run.model, row.run.strategy))] = (
+                100 * estimate.value
+            )
+    return grid
+
+
+def _table1(figure: Figure, rows: Sequence[Row]) -> None:
+    series, languages = _series(rows), _languages(rows)
+    axes = figure.subplots(1, len(CHANGES), sharey=True)
+    for ax, (metric, colours) in zip(axes, CHANGES):
+        grid = _grid(rows, metric)
+        image = ax.imshow(np.ma.masked_invalid(grid), cmap=colours, vmin=0, vmax=100, aspect="auto")
+        for (y, x), value in np.ndenumerate(grid):
+            ax.text(x, y, "n/a" if np.isnan(value) else f"{value:.0f}", ha="center", va="center",
+                    color="white" if value > 60 else "black", fontsize=8)
+        ax.set_title(f"{metric} (% of misaligned)")
+        ax.set_xticks(range(len(series)), _series_labels(series), rotation=45, ha="right", fontsize=8)
+        ax.set_yticks(range(len(languages)), languages)
+        figure.colorbar(image, ax=ax, shrink=0.8)
+
+
+def _error_reduction(figure: Figure, rows: Sequence[Row]) -> None:
+    series, languages = _series(rows), _languages(rows)
+    ax = figure.subplots()
+    width = 0.8 / len(series)
+    jitter = np.random.default_rng(0)
+    colours = [f"C{index % 10}" for index in range(len(series))]
+    for row in rows:
+        index = series.index((row.run.model, row.run.strategy))
+        position = languages.index(language_label(row.run)) + (index - (len(series) - 1) / 2) * width
+        values = 100 * np.asarray(row.reductions, dtype=float)
+        if values.size:
+            box = ax.boxplot(values, positions=[position], widths=width * 0.8, patch_artist=True, showfliers=False)
+            box["boxes"][0].set(facecolor=colours[index], alpha=0.4)
+            ax.scatter(position + jitter.uniform(-width / 4, width / 4, values.size), values, s=8,
+                       color=colours[index])
+    for index, label in enumerate(_series_labels(series)):
+        ax.scatter([], [], color=colours[index], label=label.replace("\n", " "))
+    ax.set_xticks(range(len(languages)), languages)
+    ax.set_xlim(-0.5, len(languages) - 0.5)
+    ax.set_ylabel("error-rate reduction of an improved example (%)")
+    ax.legend(fontsize=8, loc="best")
+
+
+def _misaligned(figure: Figure, rows: Sequence[Row]) -> None:
+    series, languages = _series(rows), _languages(rows)
+    ax = figure.subplots()
+    width = 0.8 / len(series)
+    for index, label in enumerate(_series_labels(series)):
+        values, low, high = np.full(len(languages), np.nan), np.zeros(len(languages)), np.zeros(len(languages))
+        for row in rows:
+            estimate = row.metrics.get("misaligned")
+            if (row.run.model, row.run.strategy) != series[index] or estimate is None:
+                continue
+            at = languages.index(language_label(row.run))
+            values[at] = 100 * estimate.value
+            if estimate.ci:
+                low[at], high[at] = values[at] - 100 * estimate.ci[0], 100 * estimate.ci[1] - values[at]
+        positions = np.arange(len(languages)) + (index - (len(series) - 1) / 2) * width
+        ax.bar(positions, values, width, yerr=[low, high], capsize=3, label=label.replace("\n", " "))
+    ax.set_xticks(range(len(languages)), languages)
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("misaligned zero-shot (% of examples; bars: 95% CI)")
+    ax.legend(fontsize=8, loc="best")
+
+
+def _categories(figure: Figure, rows: Sequence[Row]) -> None:
+    series, languages = _series(rows), _languages(rows)
+    names = sorted({category for row in rows for category in row.categories})
+    most = max((figures["improved_examples"] for row in rows for figures in row.categories.values()), default=0)
+    columns = int(np.ceil(np.sqrt(len(series))))
+    axes = np.atleast_1d(figure.subplots(int(np.ceil(len(series) / columns)), columns, squeeze=False)).ravel()
+    for ax, key, label in zip(axes, series, _series_labels(series)):
+        counts = np.full((len(names), len(languages)), np.nan)
+        for row in rows:
+            if (row.run.model, row.run.strategy) == key:
+                for category, figures in row.categories.items():
+                    counts[names.index(category), languages.index(language_label(row.run))] = (
+                        figures["improved_examples"]
+                    )
+        ax.imshow(np.ma.masked_invalid(counts), cmap="Greens", vmin=0, vmax=max(most, 1), aspect="auto")
+        for (y, x), value in np.ndenumerate(counts):
+            if not np.isnan(value):
+                ax.text(x, y, f"{value:.0f}", ha="center", va="center", fontsize=8,
+                        color="white" if value > most / 2 else "black")
+        ax.set_title(label.replace("\n", " "), fontsize=9)
+        ax.set_xticks(range(len(languages)), languages, rotation=45, ha="right", fontsize=8)
+        ax.set_yticks(range(len(names)), names, fontsize=7)
+    for ax in axes[len(series):]:
+        ax.set_axis_off()
+
+
+DRAWERS = {"table1": _table1, "error_reduction": _error_reduction, "misaligned": _misaligned,
+           "categories": _categories}

@@ -1,0 +1,265 @@
+"""The leaderboard: per model, language and strategy, every metric with a bootstrap CI, as markdown and JSON.
+
+The values are the results' own, which runs.py has checked against the aggregation functions of
+culture_metrics.metrics applied to the logged records; the CIs apply the same functions to documents resampled with
+replacement (percentile intervals, fixed seed, so a report is reproducible to the digit). One definition, so the
+report cannot drift from the harness; every metric in METRICS flows into the JSON, while the markdown shows the
+paper's Table 1 columns.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from culture_metrics.explanations import REPORT_FILE
+from culture_metrics.metrics import METRICS, Record, change, error_reduction_of, is_misaligned
+from culture_metrics.runs import RunError, Runs, TaskRun
+from hf_dataset.languages import LANGUAGE_NAMES, LANGUAGES
+
+BOOTSTRAP_SEED = 0
+CONFIDENCE = 0.95
+# The paper's Table 1 and what goes with it; the JSON holds every metric of METRICS.
+TABLE_COLUMNS = ("misaligned", "improved", "unchanged", "decreased", "error_reduction", "invalid_rate")
+REPORT_MARKER = "leaderboard.json"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float | int
+    ci: tuple[float, float] | None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One task run as reported: its estimates, per-category figures and per-document error reductions."""
+
+    run: TaskRun
+    metrics: dict[str, Estimate]
+    categories: dict[str, dict[str, Any]] | None
+    reductions: tuple[float, ...] | None
+
+
+def resample_indices(documents: int, resamples: int, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
+    """(resamples, documents) document indices drawn with replacement."""
+    return np.random.default_rng(seed).integers(0, documents, size=(resamples, documents))
+
+
+def interval(values: Sequence[float]) -> tuple[float, float] | None:
+    """Percentile CI over the resamples where the metric is defined (a resample may hold no misaligned document)."""
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if not finite.size:
+        return None
+    tail = (1 - CONFIDENCE) / 2 * 100
+    low, high = np.percentile(finite, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def estimates(run: TaskRun, resamples: int) -> dict[str, Estimate]:
+    """Every metric of the run; a CI where the records allow one and the metric is a share, not a count."""
+    with_ci = [name for name in run.recomputable if not isinstance(run.figures[name], int)] if resamples else []
+    draws: dict[str, list[float]] = {name: [] for name in with_ci}
+    for row in resample_indices(len(run.records), resamples) if with_ci else ():
+        sample = [run.records[i] for i in row]
+        for name in with_ci:
+            draws[name].append(METRICS[name][0](sample))
+    return {name: Estimate(value, interval(draws[name]) if name in draws else None)
+            for name, value in run.figures.items()}
+
+
+def categories(run: TaskRun) -> dict[str, dict[str, Any]] | None:
+    """Per WVS section: the metrics over its documents, and how many misaligned ones self-alignment improved."""
+    if not run.has_samples:
+        return None
+    grouped: dict[str, list[Record]] = defaultdict(list)
+    for doc, record in zip(run.docs, run.records):
+        grouped[doc.get("category") or "unknown"].append(record)
+    return {
+        category: {
+            "improved_examples": sum(is_misaligned(r) and change(r) == "improved" for r in records),
+            **{name: METRICS[name][0](records) for name in sorted(run.recomputable)},
+        }
+        for category, records in sorted(grouped.items())
+    }
+
+
+def reductions(run: TaskRun) -> tuple[float, ...] | None:
+    """Error-rate reduction of each misaligned document that improved: the distribution behind error_reduction."""
+    if not run.has_samples:
+        return None
+    return tuple(error_reduction_of(r) for r in run.records if is_misaligned(r) and change(r) == "improved")
+
+
+def build(runs: Runs, resamples: int) -> list[Row]:
+    """The rows in a stable order: strategy, model, then the paper's language order."""
+    order = {language: index for index, language in enumerate(LANGUAGES)}
+    ordered = sorted(runs.runs, key=lambda r: (r.strategy, r.model, order.get(r.language, len(order)), r.language,
+                                               r.country))
+    return [Row(run, estimates(run, resamples), categories(run), reductions(run)) for run in ordered]
+
+
+def to_json(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str, dict], resamples: int) -> dict:
+    return {
+        "bootstrap": {"resamples": resamples, "seed": BOOTSTRAP_SEED, "confidence": CONFIDENCE,
+                      "over": "documents", "interval": "percentile"},
+        "table_columns": list(TABLE_COLUMNS),
+        "rows": [
+            {
+                "model": row.run.model,
+                "task": row.run.task,
+                "language": row.run.language,
+                "country": row.run.country,
+                "strategy": row.run.strategy,
+                "documents": row.run.figures.get("documents"),
+                "samples": row.run.has_samples,
+                "metrics": {
+                    name: {
+                        "value": estimate.value,
+                        "ci": list(estimate.ci) if estimate.ci else None,
+                        "higher_is_better": METRICS[name][1] if name in METRICS else None,
+                    }
+                    for name, estimate in row.metrics.items()
+                },
+                "categories": row.categories,
+                "provenance": row.run.provenance,
+                "files": {"results": str(row.run.results_file),
+                          "samples": str(row.run.samples_file) if row.run.samples_file else None},
+            }
+            for row in rows
+        ],
+        "warnings": list(warnings),
+        "figures": figures,
+    }
+
+
+def _without_nan(value: Any) -> Any:
+    """Strict JSON: an undefined share (NaN) becomes null."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _without_nan(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_without_nan(item) for item in value]
+    return value
+
+
+def percent(estimate: Estimate | None) -> str:
+    if estimate is None or math.isnan(estimate.value):
+        return "n/a"
+    text = f"{100 * estimate.value:.1f}"
+    return f"{text} [{100 * estimate.ci[0]:.1f}, {100 * estimate.ci[1]:.1f}]" if estimate.ci else text
+
+
+def language_label(run: TaskRun) -> str:
+    """'Romanian', or 'English→PAK' when the task was aligned to another country than its language's."""
+    name = LANGUAGE_NAMES.get(run.language, run.language)
+    return name if run.default_country else f"{name}→{run.country}"
+
+
+def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str, dict], resamples: int) -> str:
+    ci_note = (f"[95% CI: percentile bootstrap over documents, {resamples} resamples, seed {BOOTSTRAP_SEED}]"
+               if resamples else "(no bootstrap: --bootstrap 0)")
+    headers = ["Model", "Language", "Country", "Strategy", "Docs", "Misaligned %", "Improved %", "Unchanged %",
+               "Decreased %", "Error reduction %", "Invalid %"]
+    lines = [
+        "# Self-alignment leaderboard",
+        "",
+        "Misaligned: share of the documents whose zero-shot answers are not all the country's majority answer. "
+        "Improved / unchanged / decreased: shares of those misaligned documents after self-alignment (the paper's "
+        f"Table 1). Error reduction: mean error-rate reduction over the improved ones. Values {ci_note}.",
+        "",
+    ]
+    if warnings:
+        lines += ["## Warnings", "", *(f"- {warning}" for warning in warnings), ""]
+    lines += ["## Table 1", "", _table_line(headers), _table_line(["---"] * len(headers))]
+    for row in rows:
+        lines.append(_table_line([
+            row.run.model, language_label(row.run), row.run.country, row.run.strategy,
+            str(row.run.figures.get("documents", "n/a")),
+            *(percent(row.metrics.get(name)) for name in TABLE_COLUMNS),
+        ]))
+    if any(not row.run.has_samples for row in rows):
+        lines += ["", "Runs without logged samples show the results' figures without CIs or categories."]
+    lines += ["", "## Provenance", "", _table_line(PROVENANCE_HEADERS), _table_line(["---"] * len(PROVENANCE_HEADERS))]
+    lines += [_table_line(_provenance_cells(row.run)) for row in rows]
+    if any(row.run.explains and row.run.has_samples for row in rows):
+        lines += ["", "The improved probes of the `_explain` runs, with the model's explanations: "
+                  f"[{REPORT_FILE}]({REPORT_FILE})."]
+    if figures:
+        lines += ["", "## Figures", ""]
+        lines += [f"![{figure['title']}]({figure['file']})" if figure["file"] else
+                  f"- {figure['title']}: not drawn ({figure['reason']})" for figure in figures.values()]
+    lines.append("")
+    return "\n".join(lines)
+
+
+PROVENANCE_HEADERS = ["Model", "Task", "Revision", "lm-eval", "Dataset", "Seeds (python, numpy, torch, fewshot)",
+                      "Generation", "Docs scored / available", "Results file"]
+
+
+def _provenance_cells(run: TaskRun) -> list[str]:
+    provenance = run.provenance
+    generation = provenance["generation"]
+    settings = ", ".join(f"{key}={value}" for key, value in (generation.get("generation_kwargs") or {}).items())
+    how = f"{generation.get('output_type')}, {generation.get('num_fewshot')}-shot"
+    if (generation.get("repeats") or 1) > 1:
+        how += f", {generation['repeats']} samples"
+    return [
+        run.model,
+        run.task,
+        " ".join(filter(None, [str(provenance.get("revision") or "n/a"), provenance.get("model_sha")])),
+        str(provenance.get("lm_eval_version") or "n/a"),
+        run.fingerprint,
+        ", ".join(str(seed) for seed in provenance["seeds"].values()),
+        f"{how}" + (f" ({settings})" if settings else ""),
+        f"{run.figures.get('documents', 'n/a')} / {provenance.get('documents_available') or 'n/a'}",
+        str(run.results_file),
+    ]
+
+
+def _table_line(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(str(cell).replace("|", "\\|").replace("\n", " ") for cell in cells) + " |"
+
+
+def write_tables(folder: Path, rows: Sequence[Row], warnings: Sequence[str], figures: dict[str, dict],
+                 resamples: int) -> None:
+    board = _without_nan(to_json(rows, warnings, figures, resamples))
+    (folder / REPORT_MARKER).write_text(json.dumps(board, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    (folder / "leaderboard.md").write_text(to_markdown(rows, warnings, figures, resamples), encoding="utf-8")
+
+
+@contextmanager
+def staged_folder(out: Path) -> Iterator[Path]:
+    """A temporary sibling of `out` that replaces it only once everything is written: whole, or not at all.
+
+    An existing `out` is replaced only if it is a report (holds leaderboard.json) or empty, never another folder.
+    """
+    if out.exists() and not (out.is_dir() and ((out / REPORT_MARKER).exists() or not any(out.iterdir()))):
+        raise RunError(f"{out}: exists and is not a report folder; refusing to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.{uuid.uuid4().hex}.tmp"
+    staging.mkdir()  # not mkdtemp: the report keeps the umask's permissions, not 0700
+    try:
+        yield staging
+        if out.exists():
+            retired = out.parent / f".{out.name}.{uuid.uuid4().hex}.old"
+            os.replace(out, retired)
+            os.replace(staging, out)
+            shutil.rmtree(retired)
+        else:
+            os.replace(staging, out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)

@@ -1,0 +1,359 @@
+"""Finding the lm-eval outputs of wvs_selfalign tasks and reading them into checked, typed runs.
+
+The report and the gate show nothing that does not pass through here, so every way an input can be wrong is caught
+here: unreadable or truncated files, results of other tasks, logged samples that do not belong to their results
+(document count, documents of another language, or figures that do not recompute), and conflicting runs of the
+same model and task. Those raise RunError, naming the files; what leaves the figures right but worth knowing (no
+samples, --limit, a mix of dataset versions) becomes a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from culture_metrics.metrics import METRICS, Record
+from hf_dataset.languages import LANGUAGE_COUNTRY
+
+TASK_PREFIX = "wvs_selfalign_"
+DEFAULT_STRATEGY = "chrf"
+
+
+class RunError(Exception):
+    """An input the report or the gate cannot use; the CLI prints it as one line and exits 2."""
+
+
+@dataclass(frozen=True)
+class TaskRun:
+    """One task of one lm-eval run: its figures, and when logged, one record and one doc per document."""
+
+    model: str
+    task: str
+    language: str
+    country: str
+    strategy: str
+    fingerprint: str
+    figures: dict[str, float]
+    provenance: dict[str, Any]
+    results_file: Path
+    samples_file: Path | None = None
+    docs: tuple[dict, ...] = ()
+    records: tuple[Record, ...] = ()
+    doc_ids: tuple[int, ...] = ()
+    recomputable: frozenset[str] = frozenset()
+    explains: bool = False
+
+    @property
+    def has_samples(self) -> bool:
+        return self.samples_file is not None
+
+    @property
+    def default_country(self) -> bool:
+        return LANGUAGE_COUNTRY.get(self.language) == self.country
+
+
+@dataclass
+class Runs:
+    runs: list[TaskRun]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def models(self) -> list[str]:
+        return sorted({run.model for run in self.runs})
+
+
+def load(paths: Sequence[Path]) -> Runs:
+    """Every wvs_selfalign task run found in `paths` (results_*.json files or folders holding them)."""
+    loaded = Runs([])
+    files = _results_files(paths)
+    for results_file in files:
+        loaded.runs += _read_results(results_file, loaded.warnings)
+    stamps = {(results_file.parent, _stamp(results_file)) for results_file in files}
+    for path in paths:
+        for samples in sorted(path.resolve().rglob("samples_*.jsonl") if path.is_dir() else ()):
+            if (samples.parent, _stamp(samples)) not in stamps:
+                loaded.warnings.append(f"{samples}: ignored, no results_*.json of the same run beside it")
+    loaded.runs = _without_duplicates(loaded.runs, loaded.warnings)
+    _warn_mixed_datasets(loaded.runs, loaded.warnings)
+    return loaded
+
+
+def _results_files(paths: Sequence[Path]) -> list[Path]:
+    if not paths:
+        raise RunError("no results given")
+    found = []
+    for path in paths:
+        if path.is_file():
+            if path.suffix != ".json":
+                raise RunError(f"{path}: not an lm-eval results file (results_*.json); give it or its folder")
+            found.append(path)
+        elif path.is_dir():
+            files = sorted(path.rglob("results_*.json"))
+            if not files:
+                raise RunError(f"{path}: no lm-eval results (results_*.json) in this folder")
+            found += files
+        else:
+            raise RunError(f"{path}: no such file or folder")
+    return list(dict.fromkeys(path.resolve() for path in found))
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise RunError(f"{path}: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}); "
+                       "truncated?") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise RunError(f"{path}: cannot read ({error})") from None
+
+
+def _read_results(path: Path, warnings: list[str]) -> list[TaskRun]:
+    data = _read_json(path)
+    if not isinstance(data, dict) or not isinstance(data.get("results"), dict) or not isinstance(
+        data.get("configs"), dict
+    ):
+        raise RunError(f"{path}: not an lm-eval results file (no 'results' and 'configs')")
+    ours = [task for task, config in data["configs"].items() if _is_selfalign(config)]
+    others = sorted(set(data["configs"]) - set(ours))
+    if not ours:
+        raise RunError(f"{path}: no wvs_selfalign task in these results (tasks: {', '.join(others) or 'none'})")
+    if others:
+        warnings.append(f"{path}: ignored results of other tasks: {', '.join(others)}")
+    partial = []
+    for task in ours:
+        counts = (data.get("n-samples") or {}).get(task) or {}
+        if counts.get("effective") is not None and counts["effective"] < (counts.get("original") or 0):
+            partial.append(f"{counts['effective']} of {counts['original']} ({task})")
+    if partial:
+        warnings.append(f"{path}: scored a subset of the documents (--limit): {', '.join(partial)}; "
+                        "not the whole benchmark")
+    model = _model_name(data)
+    return [_task_run(path, data, task, model, warnings) for task in ours]
+
+
+def _is_selfalign(config: Any) -> bool:
+    """Tasks of this project say so in their metadata: the language, and the fingerprint of the probes they read."""
+    metadata = config.get("metadata") if isinstance(config, dict) else None
+    return isinstance(metadata, dict) and "dataset_fingerprint" in metadata and "language" in metadata
+
+
+def _model_name(data: dict) -> str:
+    if data.get("model_name"):
+        return str(data["model_name"])
+    config = data.get("config") or {}
+    args = model_args(config.get("model_args"))
+    return str(args.get("pretrained") or args.get("model") or config.get("model") or "unknown model")
+
+
+def model_args(args: Any) -> dict[str, Any]:
+    """lm-eval keeps --model_args as given: a dict, or a 'key=value,key=value' string."""
+    if isinstance(args, dict):
+        return args
+    if isinstance(args, str):
+        return dict(part.split("=", 1) for part in args.split(",") if "=" in part)
+    return {}
+
+
+def strategy_of(task: str, language: str) -> str:
+    """The variant suffix of `wvs_selfalign_<lang>_<variant>`; the plain task is the paper's chrF++ setting."""
+    base = f"{TASK_PREFIX}{language}"
+    if task == base:
+        return DEFAULT_STRATEGY
+    return task.removeprefix(f"{base}_") if task.startswith(f"{base}_") else task
+
+
+def _task_run(path: Path, data: dict, task: str, model: str, warnings: list[str]) -> TaskRun:
+    config = data["configs"][task]
+    metadata = config["metadata"]
+    if task not in data["results"]:
+        raise RunError(f"{path}: task {task} has a config but no results")
+    figures = _figures(path, task, data["results"][task])
+    language, country = str(metadata["language"]), str(metadata.get("country", ""))
+    run = TaskRun(
+        model=model,
+        task=task,
+        language=language,
+        country=country,
+        strategy=strategy_of(task, language),
+        fingerprint=str(metadata["dataset_fingerprint"]),
+        figures=figures,
+        provenance=_provenance(data, task, model),
+        results_file=path,
+        explains=bool(metadata.get("explain")),
+    )
+    effective = ((data.get("n-samples") or {}).get(task) or {}).get("effective")
+    samples = _samples_path(path, task)
+    if not samples.exists():
+        warnings.append(f"{path}: no logged samples for {task} (run lm_eval with --log_samples): "
+                        "confidence intervals and categories unavailable")
+        return run
+    return _with_samples(run, samples, effective, warnings)
+
+
+def _figures(path: Path, task: str, results: dict) -> dict[str, float]:
+    """metric -> value of the task's one filter ('all_responses' when sampled, 'none' for log-likelihoods)."""
+    figures: dict[str, float] = {}
+    filters = set()
+    for key, value in results.items():
+        name, _, filter_name = key.partition(",")
+        if filter_name and not name.endswith("_stderr"):
+            filters.add(filter_name)
+            figures[name] = value
+    if len(filters) != 1:
+        raise RunError(f"{path}: {task} reports {'several filters' if filters else 'no metric'}; expected one "
+                       "filter's metrics")
+    return figures
+
+
+def _provenance(data: dict, task: str, model: str) -> dict[str, Any]:
+    config = data.get("config") or {}
+    task_config = data["configs"][task]
+    args = model_args(config.get("model_args"))
+    overrides = config.get("gen_kwargs") or {}
+    return {
+        "model": model,
+        "model_source": data.get("model_source") or config.get("model"),
+        "model_args": args,
+        "revision": args.get("revision") or config.get("model_revision"),
+        "model_sha": config.get("model_sha") or None,
+        "lm_eval_version": data.get("lm_eval_version"),
+        "transformers_version": data.get("transformers_version"),
+        "git_hash": data.get("git_hash"),
+        "task_version": (data.get("versions") or {}).get(task),
+        "dataset_fingerprint": task_config["metadata"]["dataset_fingerprint"],
+        "documents_available": task_config["metadata"].get("documents_available"),
+        "skipped_unlabelled": task_config["metadata"].get("skipped_unlabelled"),
+        "limit": config.get("limit"),
+        "seeds": {name: config.get(name) for name in ("random_seed", "numpy_seed", "torch_seed", "fewshot_seed")},
+        "generation": {
+            "output_type": task_config.get("output_type"),
+            "num_fewshot": (data.get("n-shot") or {}).get(task, task_config.get("num_fewshot")),
+            "repeats": task_config.get("repeats"),
+            "generation_kwargs": (
+                {**(task_config.get("generation_kwargs") or {}), **overrides}
+                if isinstance(overrides, dict)
+                else {**(task_config.get("generation_kwargs") or {}), "override": overrides}
+            ),
+            "system_instruction_sha": data.get("system_instruction_sha"),
+            "chat_template_sha": data.get("chat_template_sha"),
+        },
+        "date": data.get("date"),
+    }
+
+
+def _stamp(path: Path) -> str:
+    """lm-eval ends the names of all the files of one run with the same timestamp (which holds no '_')."""
+    return path.stem.rsplit("_", 1)[-1]
+
+
+def _samples_path(results_file: Path, task: str) -> Path:
+    return results_file.parent / f"samples_{task}_{_stamp(results_file)}.jsonl"
+
+
+def _with_samples(run: TaskRun, path: Path, effective: int | None, warnings: list[str]) -> TaskRun:
+    rows = _read_samples(path)
+    where = f"{path} (samples) and {run.results_file} (results)"
+    expected = run.figures.get("documents", effective)
+    if expected is not None and len(rows) != expected:
+        raise RunError(f"{where} do not match: {len(rows)} logged documents, {expected} in the results of {run.task}")
+    for number, row in enumerate(rows, 1):
+        doc = row["doc"]
+        if (doc.get("language"), doc.get("country")) != (run.language, run.country):
+            raise RunError(f"{where} do not match: document {number} is {doc.get('language')}/{doc.get('country')}, "
+                           f"the task {run.task} is {run.language}/{run.country}")
+    records = tuple(row["record"] for row in rows)
+    figures, recomputable, lacking = dict(run.figures), set(), {}
+    for name, (aggregate, _) in METRICS.items():
+        try:
+            value = aggregate(records)
+        except (KeyError, TypeError) as error:
+            lacking[name] = str(error)
+            continue
+        recomputable.add(name)
+        if name not in figures:
+            figures[name] = value
+        elif not same_value(figures[name], value):
+            raise RunError(f"{where} do not match: {run.task} {name} is {figures[name]} in the results but "
+                           f"{value} recomputed from the samples")
+    if lacking:
+        warnings.append(f"{path}: the logged records lack {', '.join(sorted(set(lacking.values())))} (written by "
+                        f"another version of the task?): {', '.join(lacking)} shown from the results, without a CI, "
+                        "where the results have them")
+    return replace(
+        run,
+        figures=figures,
+        samples_file=path,
+        docs=tuple(row["doc"] for row in rows),
+        records=records,
+        doc_ids=tuple(row["doc_id"] for row in rows),
+        recomputable=frozenset(recomputable),
+    )
+
+
+def _read_samples(path: Path) -> list[dict]:
+    """The logged documents in doc_id order, each with its one record (logged under every metric's name)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise RunError(f"{path}: cannot read ({error})") from None
+    rows, seen = [], set()
+    for number, line in enumerate(lines, 1):
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise RunError(f"{path}: line {number} is not valid JSON ({error.msg}); truncated?") from None
+        records = [row[name] for name in METRICS if isinstance(row, dict) and isinstance(row.get(name), dict)]
+        if not records or not isinstance(row.get("doc"), dict) or "doc_id" not in row:
+            raise RunError(f"{path}: line {number} holds no wvs_selfalign document record")
+        if any(other != records[0] for other in records[1:]):
+            raise RunError(f"{path}: line {number} logs different records under different metric names")
+        if row["doc_id"] in seen:
+            raise RunError(f"{path}: document {row['doc_id']} is logged twice (line {number})")
+        seen.add(row["doc_id"])
+        rows.append({"doc_id": row["doc_id"], "doc": row["doc"], "record": records[0]})
+    if not rows:
+        raise RunError(f"{path}: no logged documents")
+    return sorted(rows, key=lambda row: row["doc_id"])
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equal up to float rounding, NaN equal to NaN (a share with nothing to be a share of)."""
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
+
+
+def _without_duplicates(runs: list[TaskRun], warnings: list[str]) -> list[TaskRun]:
+    """One run per model, task and country: a copy is counted once, two different runs are an error."""
+    kept: dict[tuple[str, str, str], TaskRun] = {}
+    for run in runs:
+        key = (run.model, run.task, run.country)
+        first = kept.setdefault(key, run)
+        if first is run:
+            continue
+        shared = first.figures.keys() & run.figures.keys()
+        if first.fingerprint != run.fingerprint or not all(same_value(first.figures[n], run.figures[n]) for n in shared):
+            raise RunError(f"two different runs of {run.task} ({run.country}) for model {run.model}: "
+                           f"{first.results_file} and {run.results_file}; report them separately")
+        warnings.append(f"{run.results_file}: same figures as {first.results_file} for {run.task}, counted once")
+        if run.has_samples and not first.has_samples:
+            kept[key] = run
+    return list(kept.values())
+
+
+def _warn_mixed_datasets(runs: list[TaskRun], warnings: list[str]) -> None:
+    by_language: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for run in runs:
+        by_language[run.language, run.country][run.fingerprint].append(f"{run.model} {run.task}")
+    for (language, country), fingerprints in by_language.items():
+        if len(fingerprints) > 1:
+            versions = "; ".join(f"{fp}: {', '.join(who)}" for fp, who in sorted(fingerprints.items()))
+            warnings.append(f"{language} ({country}): runs rest on different dataset versions ({versions}); "
+                            "their figures are not comparable")
