@@ -1,34 +1,31 @@
-"""Time few-shot chrF++ scoring: ``ChrfIndex`` against sacrebleu pair by pair, on the WVS probes.
+"""chrF++ demonstration selection: the project's ``ChrfIndex`` against sacrebleu pair by pair, all 14 languages.
 
-For every ``<lang>.csv`` in the probe folder, every probe template ([MASK] -> _) is
-scored against every other probe of its language both ways; the scores must be
-identical. Run from the repository root:
+Every probe template of a language (the sentences ChrfSampler compares) is scored against every other probe of that
+language, both ways; the scores must be identical. The templates come from the dataset the tasks read (built from
+WVS_PROBES, or ../shared when it is beside the checkout). Run from the repository root:
 
-    python -m benchmarks.chrf_selection [--probes DIR]
+    python -m benchmarks.chrf_selection
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
+import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 from sacrebleu.metrics import CHRF
 
+from benchmarks.common import child_env, machine, ratio, table
 from culture_metrics.selection import ChrfIndex
+from hf_dataset.languages import LANGUAGES
 
-DEFAULT_PROBES = Path("/work/shared/data/value-probing/wvs")
 
+def read_sentences(language: str) -> list[str]:
+    """The templates of every probe of the language, labelled or not."""
+    from culture_metrics.dataset import load_probes
 
-def read_sentences(path: Path) -> list[str]:
-    """Probe templates of one language (tab-separated, header line, template in column 3)."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = csv.reader(handle, delimiter="\t")
-        next(rows)
-        return [row[2].replace("[MASK]", "_") for row in rows]
+    return load_probes(language)["test"]["template"]
 
 
 def index_scores(sentences: list[str]) -> list[list[float]]:
@@ -59,36 +56,31 @@ def timed(score: Callable[[list[str]], list[list[float]]], sentences: list[str])
     return scores, time.perf_counter() - start
 
 
-def row(label: str, probes: int | str, pairs: int, seconds: dict[str, float]) -> str:
+def row(label: str, probes: int | str, pairs: int, seconds: dict[str, float]) -> list[object]:
     """One table line: seconds per method, then sacrebleu's time over each index method's."""
     slow, by_scores, by_pairwise = seconds.values()
-    cells = "".join(f"{value:>14.3f}" for value in seconds.values())
-    return f"{label:<6}{probes:>7}{pairs:>9}{cells}{slow / by_scores:>11.0f}x{slow / by_pairwise:>13.0f}x"
+    return [label, probes, pairs, *(f"{value:.2f}" for value in seconds.values()), ratio(slow, by_scores),
+            ratio(slow, by_pairwise)]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--probes", type=Path, default=DEFAULT_PROBES, help="folder of <lang>.csv probe files")
-    args = parser.parse_args()
-    paths = sorted(args.probes.glob("*.csv"))
-    if not paths:
-        parser.error(f"no <lang>.csv files in {args.probes}")
-
+    os.environ.update(child_env())
+    print(machine(), flush=True)
     methods = {"sacrebleu": sacrebleu_scores, "scores()": index_scores, "pairwise()": pairwise_scores}
-    print(f"{'lang':<6}{'probes':>7}{'pairs':>9}" + "".join(f"{name + ' s':>14}" for name in methods)
-          + f"{'scores() x':>12}{'pairwise() x':>14}")
-    total_pairs, totals = 0, dict.fromkeys(methods, 0.0)
-    for path in paths:
-        sentences = read_sentences(path)
+    rows, total_pairs, totals = [], 0, dict.fromkeys(methods, 0.0)
+    for language in LANGUAGES:
+        sentences = read_sentences(language)
         pairs = len(sentences) * (len(sentences) - 1)
         results = {name: timed(method, sentences) for name, method in methods.items()}
         for name, (scores, seconds) in results.items():
-            assert scores == results["sacrebleu"][0], f"{path.stem}: {name} scores differ from sacrebleu"
+            assert scores == results["sacrebleu"][0], f"{language}: {name} scores differ from sacrebleu"
             totals[name] += seconds
         total_pairs += pairs
-        print(row(path.stem, len(sentences), pairs, {name: seconds for name, (_, seconds) in results.items()}))
-    print(row("all", "", total_pairs, totals))
-    print(f"identical scores for all {total_pairs} pairs")
+        rows.append(row(language, len(sentences), pairs, {name: seconds for name, (_, seconds) in results.items()}))
+    rows.append(row("all", "", total_pairs, totals))
+    print(f"\nidentical scores for all {total_pairs} pairs\n")
+    print(table(["language", "probes", "pairs", *(f"{name} s" for name in methods), "scores() speed-up",
+                 "pairwise() speed-up"], rows))
 
 
 if __name__ == "__main__":

