@@ -115,9 +115,12 @@ def machine() -> str:
         platform.processor() or "unknown CPU",
     )
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    packages = ", ".join(f"{name} {version(name)}" for name in ("torch", "transformers", "lm_eval", "numpy"))
+    packages = ", ".join(
+        f"{name} {version(name)}" for name in ("torch", "transformers", "lm_eval", "numpy", "sacrebleu")
+    )
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     return "\n".join([
-        f"- {cpu}, {os.cpu_count()} cores (torch threads: {torch.get_num_threads()}), {memory:.0f} GiB RAM, no GPU",
+        f"- {cpu}, {os.cpu_count()} cores (torch threads: {torch.get_num_threads()}), {memory:.0f} GiB RAM, {gpu}",
         f"- {platform.platform()}, Python {platform.python_version()}",
         f"- {packages}",
     ])

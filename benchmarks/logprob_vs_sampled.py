@@ -4,7 +4,7 @@ their per-document p0 and p1 agree (Spearman rank correlation, and mean absolute
 p0 and p1 mean the same in both: the model's weight on the country's majority answer, as a share of 10 sampled
 responses (invalid ones count against it) or as the probability renormalised over the two options.
 
-    python -m benchmarks.logprob_vs_sampled [--model DIR] [--limit 40] [--batch-size 10]
+    python -m benchmarks.logprob_vs_sampled [--model DIR] [--limit 40] [--batch-size 1]
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model folder or hub id (default: the embedded SmolLM2-135M-Instruct)")
     parser.add_argument("--limit", type=int, default=40, help="documents (the task's first ones)")
-    parser.add_argument("--batch-size", default="10")
+    parser.add_argument("--batch-size", default="1", help="lm_eval --batch_size (1: the documented CPU default)")
     args = parser.parse_args()
     model = args.model or default_model()
 

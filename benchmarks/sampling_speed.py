@@ -77,12 +77,13 @@ def main() -> None:
             f"{sum(p0 for p0, _ in p) / len(p):.2f} / {sum(p1 for _, p1 in p) / len(p):.2f}",
             f"{child.background_cores:.1f}",
         ])
-    print(f"\n{TASK}, first {args.limit} documents, {counts.pop()} sampled responses each, identical prompts\n")
+    print(f"\n{TASK}, first {args.limit} documents, {counts.pop()} sampled responses in all, identical prompts\n")
     print(table(
         ["variant", "wall s", "generating s", "docs/s (wall)", "docs/s (generating)", "speed-up vs naive loop",
          "peak MiB", "mean p0 / p1", "other processes' cores"],
         rows,
     ))
+    print()
     for mode, meaning in LOOPS.items():
         print(f"- loop `{mode}`: {meaning}")
 
