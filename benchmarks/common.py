@@ -127,7 +127,13 @@ def machine() -> str:
 
 
 def ratio(slow: float, fast: float) -> str:
-    return f"{slow / fast:.1f}x"
+    """`slow / fast`; lm_eval's progress bar counts whole seconds, so a run under a second has no ratio."""
+    return f"{slow / fast:.1f}x" if fast else "n/a"
+
+
+def rate(count: int, seconds: float) -> str:
+    """Documents per second, or n/a for a run under the progress bar's one-second resolution."""
+    return f"{count / seconds:.3f}" if seconds else "n/a"
 
 
 def table(header: list[str], rows: list[list[object]]) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import default_model, lm_eval, machine, per_document, ratio, table
+from benchmarks.common import default_model, lm_eval, machine, per_document, rate, ratio, table
 
 TASK = "wvs_selfalign_en"
 
@@ -60,8 +60,8 @@ def main() -> None:
     print(table(
         ["variant", "wall s", "scoring s", "docs/s (wall)", "docs/s (scoring)", "peak MiB", "mean p0 / p1",
          "other processes' cores"],
-        [[f"`{name}`", f"{run.seconds:.0f}", f"{run.model_seconds:.0f}", f"{args.limit / run.seconds:.3f}",
-          f"{args.limit / run.model_seconds:.3f}", f"{run.peak_mib:.0f}",
+        [[f"`{name}`", f"{run.seconds:.0f}", f"{run.model_seconds:.0f}", rate(args.limit, run.seconds),
+          rate(args.limit, run.model_seconds), f"{run.peak_mib:.0f}",
           " / ".join(f"{np.mean([p[i] for p in ps]):.2f}" for i in (0, 1)), f"{run.background_cores:.1f}"]
          for (name, run), ps in zip(runs.items(), (p_sampled, p_logprob))],
     ))

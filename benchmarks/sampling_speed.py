@@ -17,7 +17,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.common import Child, default_model, lm_eval, machine, measure, per_document, prompts, ratio, table
+from benchmarks.common import (
+    Child, default_model, lm_eval, machine, measure, per_document, prompts, rate, ratio, table,
+)
 
 TASK = "wvs_selfalign_en"
 LOOPS = {
@@ -72,8 +74,8 @@ def main() -> None:
     rows = []
     for label, child, generating, _, _, p in measured:
         rows.append([
-            label, f"{child.seconds:.0f}", f"{generating:.0f}", f"{args.limit / child.seconds:.3f}",
-            f"{args.limit / generating:.3f}", ratio(naive[2], generating), f"{child.peak_mib:.0f}",
+            label, f"{child.seconds:.0f}", f"{generating:.0f}", rate(args.limit, child.seconds),
+            rate(args.limit, generating), ratio(naive[2], generating), f"{child.peak_mib:.0f}",
             f"{sum(p0 for p0, _ in p) / len(p):.2f} / {sum(p1 for _, p1 in p) / len(p):.2f}",
             f"{child.background_cores:.1f}",
         ])

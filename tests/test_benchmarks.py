@@ -1,0 +1,50 @@
+"""The benchmarks keep measuring like against like: run on the tiny model, their own checks (the loops' prompts are
+the harness's, the numbers of samples match, both stopping criteria give the same responses) must hold."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import need_shared
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def benchmark(name: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", f"benchmarks.{name}", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=900)
+
+
+def table_rows(output: str) -> list[list[str]]:
+    rows = [line.strip("| ").split(" | ") for line in output.splitlines() if line.startswith("| ")]
+    return rows[2:]
+
+
+def test_sampling_speed_compares_the_harness_and_the_loops_on_identical_prompts(tiny_model):
+    need_shared()
+    done = benchmark("sampling_speed", "--model", str(tiny_model), "--limit", "2", "--batch-sizes", "1", "2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "first 2 documents, 40 sampled responses in all, identical prompts" in done.stdout
+    variants = [row[0] for row in table_rows(done.stdout)]
+    assert variants == ["harness `--batch_size 1`", "harness `--batch_size 2`", "loop `naive`", "loop `grouped`",
+                        "loop `prefix`"]
+    assert all(float(row[1]) > 0 and float(row[6]) > 0 for row in table_rows(done.stdout))
+
+
+def test_batch_stopping_gives_the_same_responses_under_both_criteria(tiny_model):
+    need_shared()
+    done = benchmark("batch_stopping", "--model", str(tiny_model), "--limit", "1")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "2 batches of 10 samples of one prompt, max_gen_toks 24, identical responses" in done.stdout
+    (lm_eval, per_sequence) = table_rows(done.stdout)
+    assert float(lm_eval[2]) >= float(per_sequence[2])
+
+
+def test_logprob_and_sampled_are_compared_on_the_same_documents(tiny_model):
+    need_shared()
+    done = benchmark("logprob_vs_sampled", "--model", str(tiny_model), "--limit", "3")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert [row[0] for row in table_rows(done.stdout)[:2]] == ["`wvs_selfalign_en`", "`wvs_selfalign_en_logprob`"]
+    assert "p1 (self-aligned)" in done.stdout
