@@ -18,11 +18,10 @@ import time
 
 import torch
 from lm_eval.models.utils_hf import stop_sequences_criteria
-from lm_eval.tasks import TaskManager
-from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from benchmarks.common import TASKS, child_env, default_model, machine, ratio, table
-from benchmarks.naive_loop import SEED, cut, stop_at
+from benchmarks.common import child_env, default_model, machine, ratio
+from benchmarks.naive_loop import SEED, cut, load, stop_at
+from culture_metrics.markdown import table
 
 TASK = "wvs_selfalign_en"
 
@@ -36,14 +35,9 @@ def main() -> None:
     os.environ.update(child_env())
 
     print(machine(), flush=True)
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
-    model = AutoModelForCausalLM.from_pretrained(model_path).eval()
-    task = TaskManager(include_path=str(TASKS)).load([TASK])["tasks"][TASK]
-    task.set_fewshot_seed(SEED)
+    model, tokenizer, task, docs, until = load(model_path, TASK, args.limit)
     kwargs, repeats = task.config.generation_kwargs, task.config.repeats
-    until = [*kwargs["until"], tokenizer.eos_token]
-    prompts = [prompt for doc in task.test_docs().select(range(args.limit))
-               for prompt in task.fewshot_context(doc, task.config.num_fewshot)]
+    prompts = [prompt for doc in docs for prompt in task.fewshot_context(doc, task.config.num_fewshot)]
 
     criteria = {
         "lm_eval `MultiTokenEOSCriteria`": lambda length: stop_sequences_criteria(tokenizer, until, length, repeats),

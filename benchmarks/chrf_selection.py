@@ -16,7 +16,8 @@ from collections.abc import Callable
 import numpy as np
 from sacrebleu.metrics import CHRF
 
-from benchmarks.common import child_env, machine, ratio, table
+from benchmarks.common import child_env, machine, ratio
+from culture_metrics.markdown import table
 from culture_metrics.selection import ChrfIndex
 from hf_dataset.languages import LANGUAGES
 

@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -76,7 +77,7 @@ def measure(command: list[str]) -> Child:
     return Child(seconds, usage.ru_maxrss / 1024, output, max(others, 0.0) / seconds)
 
 
-def lm_eval(model: str, task: str, limit: int, out: Path, *extra: str, batch_size: int | str = 64) -> Child:
+def lm_eval(model: str, task: str, limit: int, out: Path, *extra: str, batch_size: int | str = 1) -> Child:
     """One `lm_eval run` as the README gives it, with its logged samples in document order."""
     child = measure([
         sys.executable, "-m", "lm_eval", "run", "--model", "hf", "--model_args", f"pretrained={model}",
@@ -97,6 +98,11 @@ def per_document(sample: dict) -> tuple[float, float]:
     """(p0, p1) of one logged sample."""
     record = sample["misaligned"]
     return record["p0"], record["p1"]
+
+
+def mean_p(pairs: Sequence[tuple[float, float]]) -> str:
+    """'mean p0 / mean p1' of per-document (p0, p1) pairs, as the tables show them."""
+    return " / ".join(f"{sum(pair[i] for pair in pairs) / len(pairs):.2f}" for i in (0, 1))
 
 
 def default_model() -> str:
@@ -134,9 +140,3 @@ def ratio(slow: float, fast: float) -> str:
 def rate(count: int, seconds: float) -> str:
     """Documents per second, or n/a for a run under the progress bar's one-second resolution."""
     return f"{count / seconds:.3f}" if seconds else "n/a"
-
-
-def table(header: list[str], rows: list[list[object]]) -> str:
-    """A markdown table, printed as measured and pasted into benchmarks/README.md as is."""
-    lines = [header, ["---"] * len(header), *rows]
-    return "\n".join("| " + " | ".join(str(cell) for cell in line) + " |" for line in lines)

@@ -10,31 +10,16 @@ responses (invalid ones count against it) or as the probability renormalised ove
 from __future__ import annotations
 
 import argparse
-import math
 import tempfile
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import spearmanr
 
-from benchmarks.common import default_model, lm_eval, machine, per_document, rate, ratio, table
+from benchmarks.common import default_model, lm_eval, machine, mean_p, per_document, rate, ratio
+from culture_metrics.markdown import table
 
 TASK = "wvs_selfalign_en"
-
-
-def ranks(values: list[float]) -> np.ndarray:
-    """Ranks from 0, ties sharing their average rank."""
-    values = np.asarray(values, dtype=float)
-    ranked = np.empty(len(values))
-    ranked[values.argsort(kind="stable")] = np.arange(len(values))
-    for value in np.unique(values):
-        ranked[values == value] = ranked[values == value].mean()
-    return ranked
-
-
-def spearman(x: list[float], y: list[float]) -> float:
-    """Spearman's rho: Pearson's correlation of the ranks; NaN when either side is constant."""
-    a, b = ranks(x), ranks(y)
-    return math.nan if a.std() == 0 or b.std() == 0 else float(np.corrcoef(a, b)[0, 1])
 
 
 def main() -> None:
@@ -62,14 +47,14 @@ def main() -> None:
          "other processes' cores"],
         [[f"`{name}`", f"{run.seconds:.0f}", f"{run.model_seconds:.0f}", rate(args.limit, run.seconds),
           rate(args.limit, run.model_seconds), f"{run.peak_mib:.0f}",
-          " / ".join(f"{np.mean([p[i] for p in ps]):.2f}" for i in (0, 1)), f"{run.background_cores:.1f}"]
+          mean_p(ps), f"{run.background_cores:.1f}"]
          for (name, run), ps in zip(runs.items(), (p_sampled, p_logprob))],
     ))
     print(f"\n`_logprob` is {ratio(sampled.seconds, logprob.seconds)} faster end to end, "
           f"{ratio(sampled.model_seconds, logprob.model_seconds)} in the model's requests\n")
     print(table(
         ["per-document", "Spearman rho", "mean abs difference"],
-        [[name, f"{spearman([p[i] for p in p_sampled], [p[i] for p in p_logprob]):.2f}",
+        [[name, f"{spearmanr([p[i] for p in p_sampled], [p[i] for p in p_logprob]).statistic:.2f}",
           f"{np.mean([abs(a[i] - b[i]) for a, b in zip(p_sampled, p_logprob)]):.2f}"]
          for i, name in enumerate(("p0 (zero-shot)", "p1 (self-aligned)"))],
     ))

@@ -17,6 +17,7 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import torch
 from lm_eval.tasks import TaskManager
@@ -70,6 +71,25 @@ def cut(text: str, until: list[str]) -> str:
     return text
 
 
+class Setup(NamedTuple):
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    task: Any
+    docs: list[dict]
+    until: list[str]
+
+
+def load(model_path: str, task_name: str, limit: int) -> Setup:
+    """The model, the task as lm_eval builds it (fewshot seed set), its first `limit` documents, and its stop strings
+    with the end-of-turn token that lm_eval adds to them."""
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    model = AutoModelForCausalLM.from_pretrained(model_path).eval()
+    task = TaskManager(include_path=str(TASKS)).load([task_name])["tasks"][task_name]
+    task.set_fewshot_seed(SEED)
+    docs = list(task.test_docs().select(range(limit)))
+    return Setup(model, tokenizer, task, docs, [*task.config.generation_kwargs["until"], tokenizer.eos_token])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True)
@@ -80,15 +100,10 @@ def main() -> None:
     args = parser.parse_args()
 
     start = time.perf_counter()
-    tokenizer = AutoTokenizer.from_pretrained(args.model)
-    model = AutoModelForCausalLM.from_pretrained(args.model).eval()
-    task = TaskManager(include_path=str(TASKS)).load([args.task])["tasks"][args.task]
-    task.set_fewshot_seed(SEED)
+    model, tokenizer, task, docs, until = load(args.model, args.task, args.limit)
     torch.manual_seed(SEED)
-    docs = list(task.test_docs().select(range(args.limit)))
     ready = time.perf_counter()
     repeats, kwargs = task.config.repeats, task.config.generation_kwargs
-    until = [*kwargs["until"], tokenizer.eos_token]
     stopping = stop_at(tokenizer, until)
     rows = []
     for doc in docs:

@@ -9,7 +9,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from culture_metrics import metrics
+from culture_metrics import markdown, metrics
 from culture_metrics.runs import TaskRun
 
 REPORT_FILE = "explanations.md"
@@ -34,16 +34,9 @@ def explanation(response: str, answer: str) -> str:
     return rest.lstrip(" .,:;-–—")
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
-
-
 def improved_table(samples: Iterable[dict]) -> str:
     """Markdown rows for the misaligned probes that self-alignment improved."""
-    lines = [
-        "| probe | majority answer | demonstrations | zero-shot answers | self-aligned answer | explanation |",
-        "|---|---|---|---|---|---|",
-    ]
+    rows = []
     for sample in samples:
         record, doc = sample["misaligned"], sample["doc"]
         if not (metrics.is_misaligned(record) and metrics.change(record) == "improved"):
@@ -53,22 +46,10 @@ def improved_table(samples: Iterable[dict]) -> str:
         aligned = [(r, a) for r, a in zip(responses, record["selfalign"]) if a == doc["answer"]]
         said = explanation(*aligned[0]) if aligned else ""
         zero = ", ".join(f"{answer or 'invalid'} x{n}" for answer, n in Counter(record["zeroshot"]).most_common())
-        lines.append(
-            "| "
-            + " | ".join(
-                _cell(x)
-                for x in (
-                    f"{doc['id']}: {doc['template']}",
-                    doc["answer"],
-                    "<br>".join(demonstrations(prompt)),
-                    zero,
-                    doc["answer"],
-                    said,
-                )
-            )
-            + " |"
-        )
-    return "\n".join(lines) + "\n"
+        rows.append([f"{doc['id']}: {doc['template']}", doc["answer"], "<br>".join(demonstrations(prompt)), zero,
+                     doc["answer"], said])
+    header = ["probe", "majority answer", "demonstrations", "zero-shot answers", "self-aligned answer", "explanation"]
+    return markdown.table(header, rows) + "\n"
 
 
 def report(runs: Sequence[TaskRun]) -> str | None:

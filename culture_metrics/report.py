@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from culture_metrics import markdown
 from culture_metrics.explanations import REPORT_FILE
 from culture_metrics.metrics import METRICS, Record, change, error_reduction_of, is_misaligned
 from culture_metrics.runs import RunError, Runs, TaskRun
@@ -183,17 +184,14 @@ def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str,
     ]
     if warnings:
         lines += ["## Warnings", "", *(f"- {warning}" for warning in warnings), ""]
-    lines += ["## Table 1", "", _table_line(headers), _table_line(["---"] * len(headers))]
-    for row in rows:
-        lines.append(_table_line([
-            row.run.model, language_label(row.run), row.run.country, row.run.strategy,
-            str(row.run.figures.get("documents", "n/a")),
-            *(percent(row.metrics.get(name)) for name in TABLE_COLUMNS),
-        ]))
+    lines += ["## Table 1", "", markdown.table(headers, [
+        [row.run.model, language_label(row.run), row.run.country, row.run.strategy,
+         row.run.figures.get("documents", "n/a"), *(percent(row.metrics.get(name)) for name in TABLE_COLUMNS)]
+        for row in rows
+    ])]
     if any(not row.run.has_samples for row in rows):
         lines += ["", "Runs without logged samples show the results' figures without CIs or categories."]
-    lines += ["", "## Provenance", "", _table_line(PROVENANCE_HEADERS), _table_line(["---"] * len(PROVENANCE_HEADERS))]
-    lines += [_table_line(_provenance_cells(row.run)) for row in rows]
+    lines += ["", "## Provenance", "", markdown.table(PROVENANCE_HEADERS, [_provenance_cells(row.run) for row in rows])]
     if any(row.run.explains and row.run.has_samples for row in rows):
         lines += ["", "The improved probes of the `_explain` runs, with the model's explanations: "
                   f"[{REPORT_FILE}]({REPORT_FILE})."]
@@ -227,10 +225,6 @@ def _provenance_cells(run: TaskRun) -> list[str]:
         f"{run.figures.get('documents', 'n/a')} / {provenance.get('documents_available') or 'n/a'}",
         str(run.results_file),
     ]
-
-
-def _table_line(cells: Sequence[str]) -> str:
-    return "| " + " | ".join(str(cell).replace("|", "\\|").replace("\n", " ") for cell in cells) + " |"
 
 
 def write_tables(folder: Path, rows: Sequence[Row], warnings: Sequence[str], figures: dict[str, dict],

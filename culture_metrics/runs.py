@@ -126,7 +126,7 @@ def _read_results(path: Path, warnings: list[str]) -> list[TaskRun]:
         warnings.append(f"{path}: ignored results of other tasks: {', '.join(others)}")
     partial = []
     for task in ours:
-        counts = (data.get("n-samples") or {}).get(task) or {}
+        counts = _counts(data, task)
         if counts.get("effective") is not None and counts["effective"] < (counts.get("original") or 0):
             partial.append(f"{counts['effective']} of {counts['original']} ({task})")
     if partial:
@@ -134,6 +134,11 @@ def _read_results(path: Path, warnings: list[str]) -> list[TaskRun]:
                         "not the whole benchmark")
     model = _model_name(data)
     return [_task_run(path, data, task, model, warnings) for task in ours]
+
+
+def _counts(data: dict, task: str) -> dict:
+    """lm-eval's document counts of a task: 'original' (available) and 'effective' (scored, after --limit)."""
+    return (data.get("n-samples") or {}).get(task) or {}
 
 
 def _is_selfalign(config: Any) -> bool:
@@ -186,7 +191,7 @@ def _task_run(path: Path, data: dict, task: str, model: str, warnings: list[str]
         results_file=path,
         explains=bool(metadata.get("explain")),
     )
-    effective = ((data.get("n-samples") or {}).get(task) or {}).get("effective")
+    effective = _counts(data, task).get("effective")
     samples = _samples_path(path, task)
     if not samples.exists():
         warnings.append(f"{path}: no logged samples for {task} (run lm_eval with --log_samples): "
