@@ -17,14 +17,15 @@ import datasets
 from hf_dataset import build as dataset_build
 from hf_dataset.build import relabel
 from hf_dataset.card import MARKER
-from hf_dataset.collapse import COLLAPSE_TABLE, QUIRKS_TABLE
+from hf_dataset.collapse import COLLAPSE_TABLE, DEFAULT_RULE, check_rule
 from hf_dataset.errors import DataError
 from hf_dataset.languages import LANGUAGE_COUNTRY, LANGUAGES
 from hf_dataset.probes import ENGLISH_PROBES
+from hf_dataset.repairs import REPAIRS_TABLE
 from hf_dataset.source import PINNED_URL, cache_root, read_probe_files
 from hf_dataset.wvs import FIGURES, load_figures
 
-PROJECT_TABLES = (ENGLISH_PROBES, COLLAPSE_TABLE, QUIRKS_TABLE, FIGURES)
+PROJECT_TABLES = (ENGLISH_PROBES, COLLAPSE_TABLE, REPAIRS_TABLE, FIGURES)
 
 
 def probe_source() -> str:
@@ -54,16 +55,28 @@ def dataset_dir() -> Path:
     return target
 
 
-def load_probes(language: str, country: str | None = None, **_: object) -> datasets.DatasetDict:
+def load_probes(
+    language: str,
+    country: str | None = None,
+    collapse: str = DEFAULT_RULE,
+    clean: bool = False,
+    **_: object,
+) -> datasets.DatasetDict:
     """custom_dataset for the tasks: every probe of `language`, labelled or not (the task counts the skipped).
 
-    `country` (ISO3, from `--metadata '{"country": "PAK"}'`) labels the probes with that country's answers instead
-    of the language's own country. Other keyword arguments are the rest of the task's metadata (lm-eval passes all
-    of it); they do not change the data.
+    Task metadata (or `--metadata`) changes the data: `country` (ISO3) labels the probes with that country's
+    answers instead of the language's own country; `collapse: drop_middle` labels them under the rule that leaves
+    a scale's non-committal middle out; `clean: true` keeps only the probes used as published (empty `quirk`).
+    Other keyword arguments are the rest of the task's metadata (lm-eval passes all of it).
     """
     if language not in LANGUAGE_COUNTRY:
         raise DataError(f"unknown language {language!r}; known: {' '.join(LANGUAGES)}")
+    check_rule(collapse)
     test = datasets.load_dataset(str(dataset_dir()), name=language, split="test")
-    if country and country != LANGUAGE_COUNTRY[language]:
-        test = datasets.Dataset.from_list(relabel(test.to_list(), language, country, load_figures()), features=test.features)
+    country = country or LANGUAGE_COUNTRY[language]
+    if country != LANGUAGE_COUNTRY[language] or collapse != DEFAULT_RULE:
+        rows = relabel(test.to_list(), country, load_figures(), collapse)
+        test = datasets.Dataset.from_list(rows, features=test.features)
+    if clean:
+        test = test.filter(lambda row: not row["quirk"])
     return datasets.DatasetDict({"test": test})

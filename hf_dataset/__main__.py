@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from hf_dataset.build import build
+from hf_dataset.card import INDONESIA_NOTE
+from hf_dataset.collapse import DEFAULT_RULE, RULES
 from hf_dataset.errors import DataError
 from hf_dataset.languages import LANGUAGES
 
@@ -21,20 +23,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     command.add_argument("--out", required=True, type=Path, help="output folder (replaced whole on success)")
     command.add_argument("--languages", nargs="+", default=list(LANGUAGES), metavar="LANG", help="default: all 14")
+    command.add_argument(
+        "--collapse", choices=RULES, default=DEFAULT_RULE,
+        help="how a scale's non-committal middle votes: with option_b (paper, the default) or for neither",
+    )
     command.add_argument("--wvs-csv", type=Path, help="official WVS-7 CSV: recount every country it holds")
     command.add_argument("--push-to-hub", metavar="REPO", help="also upload the folder as a Hub dataset repository")
     args = parser.parse_args(argv)
     try:
-        tables = build(args.out, args.probes, args.languages, args.wvs_csv)
+        tables = build(args.out, args.probes, args.languages, args.wvs_csv, args.collapse)
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     for table in tables:
         print(
             f"{table.language} ({table.country}): {len(table.rows)} probes, {table.labelled} labelled, "
-            f"{len(table.excluded)} excluded"
+            f"{table.repaired} repaired, {len(table.dropped)} dropped"
         )
-    print(f"wrote {args.out}")
+        if table.language == "id":
+            print(f"  {INDONESIA_NOTE}")
+    print(f"wrote {args.out} (collapse rule: {args.collapse})")
     if args.push_to_hub:
         from huggingface_hub import HfApi
 

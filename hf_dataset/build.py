@@ -9,18 +9,19 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hf_dataset import card
-from hf_dataset.collapse import Collapse, label, load_collapse, load_quirks
+from hf_dataset.collapse import DEFAULT_RULE, Collapse, check_rule, label, load_collapse
 from hf_dataset.errors import DataError
 from hf_dataset.languages import LANGUAGE_COUNTRY, LANGUAGES, check_languages
 from hf_dataset.probes import Probe, check_probe, read_english, read_upstream, to_project_blank
+from hf_dataset.repairs import Repair, apply_repairs, load_repairs
 from hf_dataset.source import read_probe_files
+from hf_dataset.table import LanguageTable
 from hf_dataset.wvs import EXCLUDED_SECTIONS, Counts, load_counts, section_of
 
 SCHEMA = pa.schema(
@@ -33,6 +34,7 @@ SCHEMA = pa.schema(
         ("template", pa.string()),
         ("option_a", pa.string()),
         ("option_b", pa.string()),
+        ("quirk", pa.string()),
         ("answer", pa.string()),
         ("share_a", pa.float64()),
         ("respondents", pa.int64()),
@@ -40,39 +42,23 @@ SCHEMA = pa.schema(
 )
 
 
-@dataclass
-class LanguageTable:
-    language: str
-    country: str
-    rows: list[dict] = field(default_factory=list)
-    excluded: list[tuple[str, str]] = field(default_factory=list)  # (probe id, reason)
-    fixes: dict[str, str] = field(default_factory=dict)  # English only: probe id -> recorded fix
-
-    @property
-    def labelled(self) -> int:
-        return sum(row["answer"] is not None for row in self.rows)
-
-
-def label_row(row: dict, rule: Collapse, answers: dict[int, int] | None, *, swap: bool, country: str) -> dict:
-    """The row with answer/share_a/respondents taken from one country's answers."""
-    result = label(answers, rule, swap=swap, where=f"{country} Q{row['question']}")
+def label_row(row: dict, rule: Collapse, answers: dict[int, int] | None, *, country: str, collapse: str) -> dict:
+    """The row with answer/share_a/respondents taken from one country's answers under one collapse rule."""
+    if rule.countries and country not in rule.countries:
+        answers = None  # the country was asked this question about something else (Q82's regional organisation)
+    result = label(answers, rule.sides(collapse), where=f"{country} Q{row['question']}")
     answer = None if result.side is None else row[f"option_{result.side}"]
     return {**row, "country": country, "answer": answer, "share_a": result.share_a, "respondents": result.respondents}
 
 
-def relabel(rows: list[dict], language: str, country: str, counts: Counts) -> list[dict]:
-    """The same probes labelled by another country's answers, e.g. English probes aligned to Pakistan."""
+def relabel(rows: list[dict], country: str, counts: Counts, collapse: str = DEFAULT_RULE) -> list[dict]:
+    """The same probes labelled by another country's answers or another collapse rule."""
     if country not in counts:
         raise DataError(f"no WVS-7 figures for country {country!r}; known: {' '.join(sorted(counts))}")
-    collapse, quirks = load_collapse(), load_quirks()
+    check_rule(collapse)
+    rules = load_collapse()
     return [
-        label_row(
-            row,
-            collapse[row["id"]],
-            counts[country].get(f"Q{row['question']}"),
-            swap=quirks.get((language, row["id"]), ("",))[0] == "swap",
-            country=country,
-        )
+        label_row(row, rules[row["id"]], counts[country].get(f"Q{row['question']}"), country=country, collapse=collapse)
         for row in rows
     ]
 
@@ -80,30 +66,30 @@ def relabel(rows: list[dict], language: str, country: str, counts: Counts) -> li
 def language_table(
     language: str,
     probes: list[Probe],
-    collapse: dict[str, Collapse],
-    quirks: dict[tuple[str, str], tuple[str, str]],
+    rules: dict[str, Collapse],
+    repairs: dict[tuple[str, str], list[Repair]],
     counts: Counts,
-    country: str | None = None,
+    collapse: str = DEFAULT_RULE,
 ) -> LanguageTable:
-    """Keep, exclude (with the reason written down) and label each probe of one language."""
-    country = country or LANGUAGE_COUNTRY[language]
-    table = LanguageTable(language, country)
+    """Keep, repair, drop (with the reason written down) and label each probe of one language."""
+    country = LANGUAGE_COUNTRY[language]
+    table = LanguageTable(language, country, check_rule(collapse))
     for probe in probes:
         section = section_of(probe.question)
-        action, reason = quirks.get((language, probe.id), ("", ""))
         if section in EXCLUDED_SECTIONS:
             table.excluded.append((probe.id, f"{section} section, excluded by the paper"))
             continue
-        if action == "exclude":
-            table.excluded.append((probe.id, reason))
+        repaired = apply_repairs(probe, repairs.get((language, probe.id), []))
+        if repaired.dropped:
+            table.excluded.append((probe.id, repaired.dropped))
             continue
-        rule = collapse.get(probe.id)
+        rule = rules.get(probe.id)
         if rule is None:
             raise DataError(f"{probe.where}: probe id {probe.id} is missing from the collapse table")
         if rule.excluded:
             table.excluded.append((probe.id, rule.excluded))
             continue
-        probe = check_probe(probe) if language == "en" else to_project_blank(probe)
+        probe = check_probe(repaired.probe) if language == "en" else to_project_blank(repaired.probe)
         row = {
             "id": probe.id,
             "question": probe.question,
@@ -112,9 +98,10 @@ def language_table(
             "template": probe.template,
             "option_a": probe.option_a,
             "option_b": probe.option_b,
+            "quirk": repaired.quirk,
         }
         answers = counts.get(country, {}).get(f"Q{probe.question}")
-        table.rows.append(label_row(row, rule, answers, swap=action == "swap", country=country))
+        table.rows.append(label_row(row, rule, answers, country=country, collapse=collapse))
     return table
 
 
@@ -122,9 +109,10 @@ def build_tables(
     probes_source: str | os.PathLike | None = None,
     languages: list[str] | None = None,
     wvs_csv: Path | None = None,
+    collapse: str = DEFAULT_RULE,
 ) -> list[LanguageTable]:
     languages = check_languages(list(languages or LANGUAGES))
-    collapse, quirks, counts = load_collapse(), load_quirks(), load_counts(wvs_csv)
+    rules, repairs, counts = load_collapse(), load_repairs(), load_counts(wvs_csv)
     upstream = [lang for lang in languages if lang != "en"]
     raw = read_probe_files(probes_source, upstream) if upstream else {}
     tables = []
@@ -134,7 +122,7 @@ def build_tables(
         else:
             where, content = raw[language]
             probes, fixes = read_upstream(content, where), {}
-        table = language_table(language, probes, collapse, quirks, counts)
+        table = language_table(language, probes, rules, repairs, counts, collapse)
         table.fixes = fixes
         tables.append(table)
     return tables
@@ -181,8 +169,9 @@ def build(
     probes_source: str | os.PathLike | None = None,
     languages: list[str] | None = None,
     wvs_csv: Path | None = None,
+    collapse: str = DEFAULT_RULE,
 ) -> list[LanguageTable]:
     check_output(out)
-    tables = build_tables(probes_source, languages, wvs_csv)
+    tables = build_tables(probes_source, languages, wvs_csv, collapse)
     write_dataset(tables, out, str(probes_source or "the pinned upstream address"))
     return tables

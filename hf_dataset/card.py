@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from hf_dataset.languages import LANGUAGE_NAMES
 from hf_dataset.source import PINNED_SHA256, PINNED_URL
-
-if TYPE_CHECKING:
-    from hf_dataset.build import LanguageTable
+from hf_dataset.table import LanguageTable
 
 MARKER = "<!-- built by hf_dataset -->"
 
@@ -49,15 +45,30 @@ def _front_matter(tables: list[LanguageTable]) -> str:
     return "\n".join(lines + ["---"])
 
 
+INDONESIA_NOTE = (
+    "Indonesia's WVS-7 figures cover Q1-Q198 less Q82 and Q94-Q105 only: its later probes stay in the dataset "
+    "without a label (the tasks skip and count them)"
+)
+
+RULE_TEXT = {
+    "paper": "a scale's non-committal middle (\"Hard to say\", \"Neither\", a midpoint) counts with option_b, so "
+    "option_a must beat every other answer (the paper's rule)",
+    "drop_middle": "a scale's non-committal middle votes for neither option",
+}
+
+
 def render(tables: list[LanguageTable], source: str) -> str:
     summary = "\n".join(
-        f"| {t.language} | {LANGUAGE_NAMES[t.language]} | {t.country} | {len(t.rows)} | {t.labelled} | {len(t.excluded)} |"
+        f"| {t.language} | {LANGUAGE_NAMES[t.language]} | {t.country} | {len(t.rows)} | {t.labelled} | "
+        f"{t.repaired} | {len(t.dropped)} |"
         for t in tables
     )
     excluded = "\n".join(
         f"- **{t.language}** {probe_id}: {reason}" for t in tables for probe_id, reason in t.excluded
     )
     fixes = "\n".join(f"- {probe_id}: {fix}" for t in tables for probe_id, fix in t.fixes.items())
+    rule = tables[0].rule if tables else "paper"
+    indonesia = f"\n{INDONESIA_NOTE}.\n" if any(t.language == "id" for t in tables) else ""
     return f"""{_front_matter(tables)}
 {MARKER}
 
@@ -70,18 +81,21 @@ with one blank (`_`) and two options from opposite ends of the WVS answer scale.
 
 ## Languages
 
-| config | language | country | rows | labelled | excluded |
-|---|---|---|---|---|---|
+| config | language | country | probes | labelled | repaired | dropped |
+|---|---|---|---|---|---|---|
 {summary}
-
+{indonesia}
 Rows without a label (`answer` is null) are probes whose question the country's figures do not cover, or whose two
-sides tie; the lm-eval tasks skip them and report how many they skipped.
+sides tie; the lm-eval tasks skip them and report how many they skipped. `repaired` rows carry the tags of their
+repairs in `quirk` (see below); `dropped` counts probes no repair could make askable.
 
 ## Columns
 
 - `id`: probe id (`Q57`, `Q130a`: letters split one WVS question into several probes); `question`: WVS question number
 - `category`: WVS-7 questionnaire section; `language`; `country`: ISO3 code of the labelling country
 - `template`: the sentence with its blank as `_`; `option_a`, `option_b`: the two options, in upstream order
+- `quirk`: the upstream problems repaired in this row (comma-separated tags of `hf_dataset/probe_quirks.tsv`); empty
+  for a probe used as published
 - `answer`: the option the majority of the country's respondents chose (null: no figures, or a tie)
 - `share_a`: share of counted respondents on option_a's side (a soft label); `respondents`: respondents counted
 
@@ -89,9 +103,10 @@ sides tie; the lm-eval tasks skip them and report how many they skipped.
 
 Unweighted WVS-7 answer counts per country and question (codes >= 0; don't know / no answer left out) are collapsed
 into two sides by the project's collapse table (`hf_dataset/collapse.tsv`): opposite ends of the answer scale vote
-for option_a and option_b, a neutral midpoint is left out, reversed scales are mapped by meaning. The label is the
-side with more votes; a tie gets none. Probes of the Economic Values (Q106-Q111) and Postmaterialist Index
-(Q152-Q157) sections are excluded, as in the paper. Indonesia's figures cover Q1-Q198 less Q82 and Q94-Q105 only.
+for option_a and option_b, reversed scales are mapped by meaning. This build uses the `{rule}` rule: {RULE_TEXT[rule]}.
+The label is the side with more votes; a tie gets none. Probes of the Economic Values (Q106-Q111) and Postmaterialist
+Index (Q152-Q157) sections are excluded, as in the paper. Q82 (confidence in the European Union) is labelled only for
+countries whose WVS-7 Q82 asked about the EU.
 
 ## Excluded probes
 
@@ -107,7 +122,7 @@ questionnaire. Fixes of upstream quirks:
 ## Provenance and licences
 
 - Probes (all languages but English): Arora, Kaffee and Augenstein (2023), GPL-3.0, from `probes.zip` at
-  {PINNED_URL} (sha256 `{PINNED_SHA256}`). This build read: {source}.
+  {PINNED_URL} (sha256 `{PINNED_SHA256}`), repaired where `quirk` says so. This build read: {source}.
 - English probes: written for this project, Apache-2.0.
 - Labels: derived from WVS-7 (Haerpfer et al., 2022, doi:10.14281/18241.20); aggregated figures only, no
   respondent-level data.

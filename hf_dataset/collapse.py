@@ -1,7 +1,11 @@
 """How WVS answer codes vote for a probe's two options, and the label that follows for one country.
 
-The rule (see COLLAPSE.md): opposite ends of the answer scale vote for option_a and option_b, a neutral midpoint is
-left out, the side with more votes is the label and a tie gives none.
+Two rules (see COLLAPSE.md), both stated code by code in `collapse.tsv`:
+- `paper` (default): a scale's non-committal middle ("Hard to say", "Neither", a midpoint) counts with option_b, so
+  option_a must beat every other answer; this reproduces the paper's published US labels.
+- `drop_middle`: the middle votes for neither option.
+Off-scale answers ("not a member", "not allowed to vote") vote for neither under both rules. The side with more
+votes is the label; a tie, or no figures, gives none.
 """
 
 from __future__ import annotations
@@ -13,19 +17,32 @@ from typing import Literal
 
 from hf_dataset.errors import DataError
 
-HERE = Path(__file__).parent
-COLLAPSE_TABLE = HERE / "collapse.tsv"
-QUIRKS_TABLE = HERE / "probe_quirks.tsv"
+COLLAPSE_TABLE = Path(__file__).with_name("collapse.tsv")
+RULES: tuple[str, ...] = ("paper", "drop_middle")
+DEFAULT_RULE = "paper"
+HEADER = [
+    "id", "paper_a", "paper_b", "paper_out", "drop_middle_a", "drop_middle_b", "drop_middle_out", "countries",
+    "excluded", "note",
+]
 
 Side = Literal["a", "b"]
 
 
 @dataclass(frozen=True)
-class Collapse:
+class Sides:
     option_a: frozenset[int]
     option_b: frozenset[int]
     left_out: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Collapse:
+    rules: dict[str, Sides]
+    countries: frozenset[str]  # the only countries whose figures answer the probe's question; empty: all
     excluded: str  # why the probe cannot be collapsed honestly; "" when it can
+
+    def sides(self, rule: str = DEFAULT_RULE) -> Sides:
+        return self.rules[check_rule(rule)]
 
 
 @dataclass(frozen=True)
@@ -36,6 +53,12 @@ class Label:
 
 
 NO_LABEL = Label(None, None, None)
+
+
+def check_rule(rule: str) -> str:
+    if rule not in RULES:
+        raise DataError(f"unknown collapse rule {rule!r}; known: {' '.join(RULES)}")
+    return rule
 
 
 def parse_codes(text: str, where: str) -> frozenset[int]:
@@ -53,7 +76,8 @@ def parse_codes(text: str, where: str) -> frozenset[int]:
     return frozenset(codes)
 
 
-def _rows(path: Path, header: list[str]) -> list[tuple[int, dict[str, str]]]:
+def tsv_rows(path: Path, header: list[str]) -> list[tuple[int, dict[str, str]]]:
+    """Rows of a project table as dicts, each with its line number; the header must match exactly."""
     with open(path, encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
         found = next(reader, None)
@@ -67,48 +91,40 @@ def _rows(path: Path, header: list[str]) -> list[tuple[int, dict[str, str]]]:
         return rows
 
 
+def _sides(row: dict[str, str], rule: str, where: str) -> Sides:
+    sides = Sides(*(parse_codes(row[f"{rule}_{part}"], where) for part in ("a", "b", "out")))
+    if not row["excluded"].strip():
+        if not sides.option_a or not sides.option_b:
+            raise DataError(f"{where}: {row['id']} needs {rule} codes for both options, or a reason to exclude it")
+        if (sides.option_a & sides.option_b) or (sides.left_out & (sides.option_a | sides.option_b)):
+            raise DataError(f"{where}: {row['id']} puts one answer code on two sides under the {rule} rule")
+    return sides
+
+
 def load_collapse(path: Path = COLLAPSE_TABLE) -> dict[str, Collapse]:
     table: dict[str, Collapse] = {}
-    for line, row in _rows(path, ["id", "option_a", "option_b", "left_out", "excluded", "note"]):
+    for line, row in tsv_rows(path, HEADER):
         where = f"{path}: line {line}"
         if row["id"] in table:
             raise DataError(f"{where}: duplicate probe id {row['id']}")
-        rule = Collapse(
-            parse_codes(row["option_a"], where),
-            parse_codes(row["option_b"], where),
-            parse_codes(row["left_out"], where),
-            row["excluded"].strip(),
-        )
-        if not rule.excluded:
-            if not rule.option_a or not rule.option_b:
-                raise DataError(f"{where}: {row['id']} needs codes for both options, or a reason to exclude it")
-            if (rule.option_a & rule.option_b) or (rule.left_out & (rule.option_a | rule.option_b)):
-                raise DataError(f"{where}: {row['id']} puts one answer code on two sides")
-        table[row["id"]] = rule
+        rules = {rule: _sides(row, rule, where) for rule in RULES}
+        codes = {rule: s.option_a | s.option_b | s.left_out for rule, s in rules.items()}
+        if len(set(codes.values())) > 1:
+            raise DataError(f"{where}: {row['id']}: the rules must place the same answer codes")
+        countries = frozenset(filter(None, (c.strip() for c in row["countries"].split(","))))
+        table[row["id"]] = Collapse(rules, countries, row["excluded"].strip())
     return table
 
 
-def load_quirks(path: Path = QUIRKS_TABLE) -> dict[tuple[str, str], tuple[str, str]]:
-    """{(language, probe id): (action, reason)}; action 'swap' flips the votes, 'exclude' drops the probe."""
-    quirks = {}
-    for line, row in _rows(path, ["language", "id", "action", "reason"]):
-        if row["action"] not in ("swap", "exclude"):
-            raise DataError(f"{path}: line {line}: action must be swap or exclude, found {row['action']!r}")
-        quirks[(row["language"], row["id"])] = (row["action"], row["reason"])
-    return quirks
-
-
-def label(answers: dict[int, int] | None, rule: Collapse, *, swap: bool = False, where: str = "") -> Label:
+def label(answers: dict[int, int] | None, sides: Sides, *, where: str = "") -> Label:
     """The majority side of one country's answers to one probe; no figures or a tie give no label."""
     if not answers:
         return NO_LABEL
-    unknown = set(answers) - rule.option_a - rule.option_b - rule.left_out
+    unknown = set(answers) - sides.option_a - sides.option_b - sides.left_out
     if unknown:
         raise DataError(f"{where}: answer code(s) {sorted(unknown)} are not in the collapse table")
-    votes_a = sum(answers.get(code, 0) for code in rule.option_a)
-    votes_b = sum(answers.get(code, 0) for code in rule.option_b)
-    if swap:
-        votes_a, votes_b = votes_b, votes_a
+    votes_a = sum(answers.get(code, 0) for code in sides.option_a)
+    votes_b = sum(answers.get(code, 0) for code in sides.option_b)
     total = votes_a + votes_b
     if total == 0:
         return NO_LABEL
