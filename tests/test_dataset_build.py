@@ -14,12 +14,13 @@ import pytest
 
 from conftest import ANSWER_COUNTS, PROBES_DIR, PROBES_ZIP, ROOT, need_shared
 from hf_dataset.build import build, build_tables
-from hf_dataset.collapse import Collapse, label, load_collapse, load_quirks, parse_codes
+from hf_dataset.collapse import RULES, Sides, label, load_collapse, parse_codes
 from hf_dataset.errors import DataError
 from hf_dataset.languages import LANGUAGE_COUNTRY, LANGUAGES
 
-COLUMNS = ["id", "question", "category", "language", "country", "template", "option_a", "option_b", "answer",
-           "share_a", "respondents"]
+COLUMNS = ["id", "question", "category", "language", "country", "template", "option_a", "option_b", "quirk",
+           "answer", "share_a", "respondents"]
+PAPER_PROBES = 237  # per language, in the paper
 
 
 def build_cli(*args: str) -> subprocess.CompletedProcess:
@@ -49,33 +50,85 @@ def test_card_lists_counts_and_exclusions_per_language(built_dataset):
         assert f"- config_name: {lang}\n" in card
         assert f"| {lang} |" in card and f"| {LANGUAGE_COUNTRY[lang]} | {len(ds)} | {labelled} |" in card
     assert "Economic Values section, excluded by the paper" in card
-    assert "**sr** Q130d:" in card  # the upstream probe without a blank, excluded with its reason
+    assert "Indonesia's WVS-7 figures cover Q1-Q198" in card
+    assert "This build uses the `paper` rule" in card
     assert "license: gpl-3.0" in card and "@inproceedings{choenni-shutova-2024-self-alignment" in card
 
 
-def test_labels_match_an_independent_count(built_dataset):
+def independent_labels_hold(dataset: Path, rule: str) -> int:
     """Recompute every label from the raw figures in ../shared and the collapse table, by hand."""
     counts = json.loads(ANSWER_COUNTS.read_text())
     rules = load_collapse()
-    quirks = load_quirks()
     checked = 0
     for lang in LANGUAGES:
         country = LANGUAGE_COUNTRY[lang]
-        for row in datasets.load_dataset(str(built_dataset), name=lang, split="test"):
+        for row in datasets.load_dataset(str(dataset), name=lang, split="test"):
             answers = counts[country]["counts"].get(f"Q{row['question']}")
+            if rules[row["id"]].countries and country not in rules[row["id"]].countries:
+                answers = None
             if answers is None:
                 assert row["answer"] is None and row["share_a"] is None
                 continue
-            rule = rules[row["id"]]
-            a = sum(n for code, n in answers.items() if int(code) in rule.option_a)
-            b = sum(n for code, n in answers.items() if int(code) in rule.option_b)
-            if quirks.get((lang, row["id"]), ("",))[0] == "swap":
-                a, b = b, a
+            sides = rules[row["id"]].sides(rule)
+            a = sum(n for code, n in answers.items() if int(code) in sides.option_a)
+            b = sum(n for code, n in answers.items() if int(code) in sides.option_b)
             assert row["respondents"] == a + b
             assert row["share_a"] == pytest.approx(a / (a + b))
             assert row["answer"] == (row["option_a"] if a > b else row["option_b"] if b > a else None)
             checked += 1
-    assert checked > 2500
+    return checked
+
+
+def test_labels_match_an_independent_count(built_dataset):
+    assert independent_labels_hold(built_dataset, "paper") > 3000
+
+
+def test_drop_middle_rule_builds_and_differs_only_where_a_middle_exists(built_dataset, tmp_path):
+    out = tmp_path / "drop_middle"
+    done = build_cli("--probes", str(PROBES_ZIP), "--collapse", "drop_middle", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "collapse rule: drop_middle" in done.stdout
+    assert independent_labels_hold(out, "drop_middle") > 3000
+    rules = load_collapse()
+    for lang in LANGUAGES:
+        paper = datasets.load_dataset(str(built_dataset), name=lang, split="test")
+        other = datasets.load_dataset(str(out), name=lang, split="test")
+        differ = {p["id"] for p, o in zip(paper, other, strict=True) if p["answer"] != o["answer"]}
+        with_middle = {i for i, r in rules.items() if r.sides("paper") != r.sides("drop_middle")}
+        assert differ <= with_middle, lang
+        assert differ or lang == "id", lang  # the rule matters in every fully covered country
+
+
+def test_us_labels_reproduce_the_papers_published_examples(built_dataset):
+    """The paper's Table 2 prints US labels for the immigration items; "Hard to say" must count as disagree."""
+    rows = {r["id"]: r for r in datasets.load_dataset(str(built_dataset), name="en", split="test")}
+    published = {"Q124": "disagree", "Q126": "disagree", "Q128": "disagree", "Q129": "disagree"}
+    assert {q: rows[q]["answer"] for q in published} == published
+    # Where "Agree" beats "Disagree" and "Hard to say" together, both rules give agree.
+    assert [rows[q]["answer"] for q in ("Q122", "Q123", "Q127")] == ["agree"] * 3
+
+
+def test_every_language_keeps_at_least_the_papers_probe_count(built_dataset):
+    rules = load_collapse()
+    for lang in LANGUAGES:
+        ds = datasets.load_dataset(str(built_dataset), name=lang, split="test")
+        assert len(ds) >= PAPER_PROBES, lang
+        assert [r for r in ds["id"]] == list(rules), lang  # every probe id the collapse table knows, in order
+        if lang != "id":
+            assert sum(a is not None for a in ds["answer"]) >= PAPER_PROBES, lang
+    korean = datasets.load_dataset(str(built_dataset), name="ko", split="test")
+    political = [r for r in korean if r["category"] == "Political Interest & Political Participation"]
+    assert len(political) == 35 and sum(bool(r["quirk"]) for r in political) >= 30  # Q199-Q234 less Q223
+
+
+def test_quirk_column_names_the_repairs_and_is_empty_for_clean_probes(built_dataset):
+    english = datasets.load_dataset(str(built_dataset), name="en", split="test")
+    assert set(english["quirk"]) == {""}
+    german = {r["id"]: r for r in datasets.load_dataset(str(built_dataset), name="de", split="test")}
+    assert german["Q46"]["quirk"] == "typo-option" and german["Q128"]["quirk"].startswith("reversed-statement")
+    assert german["Q1"]["quirk"] == ""
+    assert all(german[f"Q{n}"]["quirk"] == "neighbour-option" for n in range(18, 27))
+    assert german["Q18"]["option_b"] != german["Q7"]["option_b"]  # no longer "discouraged"
 
 
 def test_indonesia_is_partial_and_unlabelled_probes_are_kept(built_dataset):
@@ -87,28 +140,34 @@ def test_indonesia_is_partial_and_unlabelled_probes_are_kept(built_dataset):
 
 
 @pytest.mark.parametrize(
-    ("codes", "rule", "swap", "expected"),
+    ("codes", "rule", "expected"),
     [
-        ({1: 700, 2: 200, 3: 50, 4: 50}, ("1-2", "3-4", ""), False, ("a", 0.9, 1000)),  # 4-point
-        ({1: 10, 2: 20, 3: 500, 4: 30, 5: 40}, ("1-2", "4-5", "3"), False, ("b", 0.3, 100)),  # midpoint left out
-        ({1: 5, 5: 30, 6: 10, 10: 70}, ("6-10", "1-5", ""), False, ("a", 80 / 115, 115)),  # reversed 1-10 scale
-        ({0: 40, 1: 900, 2: 60}, ("2", "0", "1"), False, ("a", 0.6, 100)),  # reversed codes, 1 = hard to say
-        ({1: 50, 2: 50}, ("1", "2", ""), False, (None, 0.5, 100)),  # tie: no label
-        ({1: 70, 2: 30}, ("1", "2", ""), True, ("b", 0.3, 100)),  # a language whose options run the other way
-        ({3: 10}, ("1", "2", "3"), False, (None, None, None)),  # only neutral answers
+        ({1: 700, 2: 200, 3: 50, 4: 50}, ("1-2", "3-4", ""), ("a", 0.9, 1000)),  # 4-point
+        ({1: 10, 2: 20, 3: 500, 4: 30, 5: 40}, ("1-2", "4-5", "3"), ("b", 0.3, 100)),  # midpoint left out
+        ({1: 10, 2: 20, 3: 500, 4: 30, 5: 40}, ("1-2", "3-5", ""), ("b", 0.05, 600)),  # midpoint with option_b
+        ({1: 5, 5: 30, 6: 10, 10: 70}, ("6-10", "1-5", ""), ("a", 80 / 115, 115)),  # reversed 1-10 scale
+        ({0: 40, 1: 900, 2: 60}, ("2", "0", "1"), ("a", 0.6, 100)),  # reversed codes, 1 = hard to say
+        ({1: 50, 2: 50}, ("1", "2", ""), (None, 0.5, 100)),  # tie: no label
+        ({3: 10}, ("1", "2", "3"), (None, None, None)),  # only neutral answers
     ],
 )
-def test_collapse_of_each_scale_type(codes, rule, swap, expected):
-    collapse = Collapse(*(parse_codes(part, "test") for part in rule), "")
-    result = label(codes, collapse, swap=swap)
+def test_collapse_of_each_scale_type(codes, rule, expected):
+    result = label(codes, Sides(*(parse_codes(part, "test") for part in rule)))
     assert (result.side, result.respondents) == (expected[0], expected[2])
     assert result.share_a == (None if expected[1] is None else pytest.approx(expected[1]))
 
 
 def test_an_answer_code_outside_the_table_is_an_error():
-    collapse = Collapse(frozenset({1}), frozenset({2}), frozenset(), "")
     with pytest.raises(DataError, match=r"ROU Q7: answer code\(s\) \[9\]"):
-        label({1: 5, 9: 1}, collapse, where="ROU Q7")
+        label({1: 5, 9: 1}, Sides(frozenset({1}), frozenset({2}), frozenset()), where="ROU Q7")
+
+
+def test_unknown_collapse_rule_is_refused(tmp_path):
+    done = build_cli("--probes", str(PROBES_DIR), "--collapse", "median", "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "invalid choice: 'median'" in done.stderr
+    with pytest.raises(DataError, match="unknown collapse rule 'median'; known: paper drop_middle"):
+        build_tables(PROBES_DIR, ["en"], collapse="median")
+    assert RULES == ("paper", "drop_middle")
 
 
 def write_wvs_csv(path: Path, rows: list[dict[str, int | str]]) -> None:
@@ -132,7 +191,7 @@ def test_wvs_csv_completes_indonesia(tmp_path):
                      "--out", str(out))
     assert done.returncode == 0, done.stderr
     rows = {r["id"]: r for r in datasets.load_dataset(str(out), name="id", split="test")}
-    rule = load_collapse()["Q235"]
+    rule = load_collapse()["Q235"].sides()
     a = sum(1 for x in answers if x in rule.option_a)
     b = sum(1 for x in answers if x in rule.option_b)
     assert rows["Q235"]["respondents"] == a + b == 4
@@ -197,6 +256,35 @@ def test_malformed_probe_file_is_refused_whole(tmp_path, edit, message):
     assert pytest.importorskip("re").search(message, done.stderr), done.stderr
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["probes"]  # no staging folder left either
+
+
+def edit_probe(probe: bytes, column: int, value: bytes):
+    """Set one column of the line holding upstream probe number `probe`."""
+
+    def edit(raw: bytes) -> bytes:
+        lines = raw.split(b"\n")
+        return b"\n".join(
+            set_column(column, value)(line) if line.split(b"\t")[1:2] == [probe] else line for line in lines
+        )
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (edit_probe(b"46", 4, b"other"), r"\(Q46\): .*probe_quirks\.tsv: line \d+ expects option_b"),
+        (edit_probe(b"128", 2, b"[MASK] something else"), r"\(Q128\): .*probe_quirks\.tsv: line \d+ expects .* once"),
+        (edit_probe(b"90", 2, b"[MASK] another sentence"), r"\(Q90\): the template is not the one .* rewrites"),
+    ],
+    ids=["option", "fragment", "whole-template"],
+)
+def test_a_repair_that_does_not_fit_the_source_stops_the_build(tmp_path, edit, message):
+    folder = corrupted_folder(tmp_path, "de", edit)
+    done = build_cli("--probes", str(folder), "--languages", "de", "--out", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert pytest.importorskip("re").search(message, done.stderr), done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_checksum_mismatch_is_refused(tmp_path):

@@ -8,9 +8,10 @@ import subprocess
 import pytest
 
 from conftest import PROBES_DIR, QUESTIONS, ROOT, need_shared
-from hf_dataset.collapse import load_collapse, load_quirks
+from hf_dataset.collapse import RULES, load_collapse
 from hf_dataset.languages import LANGUAGES
 from hf_dataset.probes import read_english, read_upstream
+from hf_dataset.repairs import HASH_PREFIX, load_repairs
 from hf_dataset.wvs import EXCLUDED_SECTIONS, section_of
 
 
@@ -26,7 +27,19 @@ def test_collapse_table_partitions_every_questions_codes():
             continue
         question = "Q" + probe_id[1:].rstrip("abcdefgh")
         valid = {int(code) for code in questions[question]["choices"]}
-        assert rule.option_a | rule.option_b | rule.left_out == valid, probe_id
+        for name in RULES:
+            sides = rule.sides(name)
+            assert sides.option_a | sides.option_b | sides.left_out == valid, (probe_id, name)
+
+
+def test_the_two_rules_differ_only_in_where_the_middle_goes():
+    """Under the paper's rule the middle joins option_b; under drop_middle it is left out. Nothing else moves."""
+    for probe_id, rule in load_collapse().items():
+        paper, drop = rule.sides("paper"), rule.sides("drop_middle")
+        middle = drop.left_out - paper.left_out
+        assert paper.option_a == drop.option_a, probe_id
+        assert paper.option_b == drop.option_b | middle and not (middle & drop.option_b), probe_id
+        assert paper.left_out == drop.left_out - middle, probe_id
 
 
 def test_every_kept_upstream_probe_has_a_collapse_row_and_an_english_probe():
@@ -40,11 +53,18 @@ def test_every_kept_upstream_probe_has_a_collapse_row_and_an_english_probe():
         assert kept == list(rules), lang
 
 
-def test_quirks_name_real_probes():
+def test_repairs_name_real_probes_and_quote_no_upstream_sentence():
+    """A repair pins what it replaces by a short fragment or a hash, never by an upstream sentence."""
     need_shared()
     ids = set(upstream_ids("ro"))
-    for (lang, probe_id), (action, reason) in load_quirks().items():
-        assert lang in LANGUAGES and probe_id in ids and reason
+    repairs = load_repairs()
+    assert len(repairs) > 300
+    for (lang, probe_id), rows in repairs.items():
+        assert lang in LANGUAGES[1:] and probe_id in ids
+        for repair in rows:
+            assert repair.reason and repair.quirk == repair.quirk.strip().lower()
+            if repair.field == "template" and not repair.old.startswith(HASH_PREFIX):
+                assert 0 < len(repair.old) <= 30, repair.where
 
 
 def test_english_fixes_are_recorded_for_the_known_quirks():
