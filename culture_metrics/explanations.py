@@ -15,17 +15,6 @@ from culture_metrics.runs import TaskRun
 REPORT_FILE = "explanations.md"
 
 
-def demonstrations(prompt: str) -> list[str]:
-    """The demonstrations of a self-aligned prompt as 'sentence -> answer', in prompt order."""
-    blocks = [b for b in prompt.split("\n\n") if "\nOptions: " in b and "\nAnswer: " in b]
-    shown = []
-    for block in blocks:
-        sentence = block.split("\n", 1)[0]
-        answer = block.rsplit("\nAnswer: ", 1)[1].strip()
-        shown.append(sentence.replace("_", answer, 1))
-    return shown
-
-
 def explanation(response: str, answer: str) -> str:
     """What the response says after naming its answer."""
     text = " ".join(response.split())
@@ -41,12 +30,11 @@ def improved_table(samples: Iterable[dict]) -> str:
         record, doc = sample["misaligned"], sample["doc"]
         if not (metrics.is_misaligned(record) and metrics.change(record) == "improved"):
             continue
-        prompt = sample["arguments"]["gen_args_1"]["arg_0"]
         responses = sample["filtered_resps"][1]
         aligned = [(r, a) for r, a in zip(responses, record["selfalign"]) if a == doc["answer"]]
         said = explanation(*aligned[0]) if aligned else ""
         zero = ", ".join(f"{answer or 'invalid'} x{n}" for answer, n in Counter(record["zeroshot"]).most_common())
-        rows.append([f"{doc['id']}: {doc['template']}", doc["answer"], "<br>".join(demonstrations(prompt)), zero,
+        rows.append([f"{doc['id']}: {doc['template']}", doc["answer"], "<br>".join(record["demonstrations"]), zero,
                      doc["answer"], said])
     header = ["probe", "majority answer", "demonstrations", "zero-shot answers", "self-aligned answer", "explanation"]
     return markdown.table(header, rows) + "\n"

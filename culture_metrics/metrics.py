@@ -37,12 +37,14 @@ def record(
     q0: float | None = None,
     q1: float | None = None,
     share_a: float | None = None,
+    demonstrations: Sequence[str] = (),
 ) -> Record:
     """One document's outcome.
 
     `zeroshot`/`selfalign` hold each parsed response (None for an invalid one); `responses` counts the model
     outputs the figures rest on (generations, or scored options in `_logprob` tasks). `q0`/`q1` are the model's
-    share on option_a's side (None when no response was valid) and `share_a` the country's.
+    share on option_a's side (None when no response was valid) and `share_a` the country's; `demonstrations` are
+    the self-aligned prompt's demonstrations as completed sentences, for readers of the samples.
     """
     return {
         "p0": p0,
@@ -55,6 +57,7 @@ def record(
         "q0": q0,
         "q1": q1,
         "share_a": share_a,
+        "demonstrations": list(demonstrations),
     }
 
 

@@ -1,14 +1,25 @@
-"""The one prompt format: a probe, its two options in a seeded per-document order, and the answer slot.
+"""The prompt formats, in one place: how a probe is asked, how a demonstration is shown, and the instructions.
+
+Two formats (task metadata `format`):
+
+`paper` (the default; Choenni & Shutova, 2024, Table 2): an instruction in the probe's language that names the two
+options, the demonstrations as completed statements, one a line, and the probe as a question:
+
+    <instruction naming "<first>" and "<second>">
+    <demonstration sentence with its majority answer filled in>
+    ...
+    Q: <sentence with _> A:
+
+`options`: no instruction; each demonstration is the probe block followed by " <answer>":
 
     <sentence with _>
     Options: <first> / <second>
     Answer:
 
-A demonstration is the same block followed by " <answer>". Option order is drawn per document from the seed, so
-a model's preference for the first (or second) option cannot pass for alignment.
-
-Two instructions can precede a prompt: the persona line (culture-aware prompting, as in CultureSPA's baseline),
-written in the probe's language with the country's name in that language, and the request for an explanation.
+Option order is drawn per document from the seed, so a model's preference for the first (or second) option cannot
+pass for alignment. Two more instructions can precede a prompt: the persona line (culture-aware prompting, as in
+CultureSPA's baseline), written in the probe's language with the country's name in that language, and the request
+for an explanation.
 """
 
 from __future__ import annotations
@@ -19,7 +30,18 @@ from collections.abc import Mapping
 import pycountry
 from babel import Locale
 
+from hf_dataset.errors import DataError
+
 DEFAULT_SEED = 1234
+FORMATS: tuple[str, ...] = ("paper", "options")
+DEFAULT_FORMAT = "paper"
+BLANK = "_"
+
+
+def check_format(prompt_format: str) -> str:
+    if prompt_format not in FORMATS:
+        raise DataError(f"unknown prompt format {prompt_format!r}; known: {' '.join(FORMATS)}")
+    return prompt_format
 
 
 def option_order(doc: Mapping, seed: int | None) -> tuple[str, str]:
@@ -29,9 +51,56 @@ def option_order(doc: Mapping, seed: int | None) -> tuple[str, str]:
     return (second, first) if rng.random() < 0.5 else (first, second)
 
 
-def probe_text(doc: Mapping, seed: int | None) -> str:
+def probe_text(doc: Mapping, seed: int | None, prompt_format: str = DEFAULT_FORMAT) -> str:
+    """The question a model answers."""
+    if check_format(prompt_format) == "paper":
+        return f"Q: {doc['template']} A:"
     first, second = option_order(doc, seed)
     return f"{doc['template']}\nOptions: {first} / {second}\nAnswer:"
+
+
+def completed(doc: Mapping, option: str) -> str:
+    """The probe's sentence with `option` in its blank (letters glued to the blank stay: `_es` -> `gutes`)."""
+    return doc["template"].replace(BLANK, option, 1)
+
+
+def demonstration(doc: Mapping, seed: int | None, prompt_format: str = DEFAULT_FORMAT) -> tuple[str, str]:
+    """(text, target) of a demonstration: lm-eval shows text, then target after the target delimiter."""
+    if check_format(prompt_format) == "paper":
+        return completed(doc, doc["answer"]) + "\n", ""
+    return probe_text(doc, seed, prompt_format), doc["answer"]
+
+
+# The paper's instruction is not published in text; ours, in each probe language, names the two options.
+INSTRUCTION: dict[str, str] = {
+    "en": 'Fill in the blank (_) with one of the two options: "{first}" or "{second}". Answer with the option only.',
+    "ro": "Completează spațiul liber (_) cu una dintre cele două variante: „{first}” sau „{second}”. "
+    "Răspunde doar cu varianta aleasă.",
+    "el": "Συμπλήρωσε το κενό (_) με μία από τις δύο επιλογές: «{first}» ή «{second}». Απάντησε μόνο με την επιλογή.",
+    "ur": 'خالی جگہ (_) کو ان دو اختیارات میں سے ایک سے پُر کریں: "{first}" یا "{second}"۔ صرف منتخب اختیار لکھیں۔',
+    "fa": "جای خالی (_) را با یکی از این دو گزینه پر کن: «{first}» یا «{second}». فقط گزینه را بنویس.",
+    "tl": 'Punan ang patlang (_) ng isa sa dalawang pagpipilian: "{first}" o "{second}". '
+    "Ang pagpipilian lamang ang isagot.",
+    "id": 'Isilah bagian yang kosong (_) dengan salah satu dari dua pilihan: "{first}" atau "{second}". '
+    "Jawab hanya dengan pilihan tersebut.",
+    "de": "Fülle die Lücke (_) mit einer der beiden Optionen: „{first}“ oder „{second}“. Antworte nur mit der Option.",
+    "ms": 'Isikan tempat kosong (_) dengan salah satu daripada dua pilihan: "{first}" atau "{second}". '
+    "Jawab dengan pilihan itu sahaja.",
+    "bn": 'শূন্যস্থানটি (_) দুটি বিকল্পের একটি দিয়ে পূরণ করুন: "{first}" অথবা "{second}"। শুধু বিকল্পটি লিখুন।',
+    "sr": "Попуни празно место (_) једном од две понуђене опције: „{first}” или „{second}”. Одговори само опцијом.",
+    "tr": 'Boşluğu (_) iki seçenekten biriyle doldur: "{first}" veya "{second}". Yalnızca seçeneği yaz.',
+    "vi": 'Hãy điền vào chỗ trống (_) một trong hai lựa chọn: "{first}" hoặc "{second}". '
+    "Chỉ trả lời bằng lựa chọn đó.",
+    "ko": '빈칸(_)을 두 선택지 중 하나로 채우세요: "{first}" 또는 "{second}". 선택지만 답하세요.',
+}
+
+
+def instruction(doc: Mapping, seed: int | None, prompt_format: str = DEFAULT_FORMAT) -> str | None:
+    """The line that opens a `paper` prompt, in the probe's language; the `options` format has none."""
+    if check_format(prompt_format) == "options":
+        return None
+    first, second = option_order(doc, seed)
+    return INSTRUCTION[doc["language"]].format(first=first, second=second)
 
 
 # "Answer as a typical person from the following country would: <country>." in each probe language.

@@ -27,6 +27,7 @@ class SelfAlignSampler(ContextSampler):
     def __init__(self, df: Sequence[dict[str, Any]] | None = None, *, rnd: int | None = None, **kwargs) -> None:
         super().__init__(df, rnd=rnd, **kwargs)
         self.seed = DEFAULT_SEED if rnd is None else rnd
+        self.draw = 0  # which of a probe's self-aligned prompts is being built (reshuffled tasks build several)
         self._index: ChrfIndex | None = None
 
     def set_rnd(self, rnd: int | None) -> SelfAlignSampler:
@@ -59,14 +60,17 @@ class SelfAlignSampler(ContextSampler):
             # Categories too small for n demonstrations are topped up from the others, in the same ranking.
             ordered = [i for i in ordered if same[i]] + [i for i in ordered if not same[i]]
         chosen = [docs[i] for i in ordered[:n]]
-        return self.arrange(chosen, rng)
+        return self.arrange(chosen, random.Random(f"{self.seed}:{eval_doc['language']}:{eval_doc['id']}:{self.draw}"))
 
     def rank(self, eval_doc: dict[str, Any], docs: Sequence[dict[str, Any]], rng: random.Random) -> Sequence[int]:
         """Indices of all candidates, best first."""
         raise NotImplementedError
 
     def arrange(self, chosen: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
-        """The order the demonstrations appear in: the ranking's, unless a strategy says otherwise."""
+        """The order the demonstrations appear in: the ranking's, unless a strategy says otherwise.
+
+        `rng` is seeded by the probe and the draw, so each self-aligned prompt of a probe can get its own order.
+        """
         return chosen
 
     def chrf_ranking(self, eval_doc: dict[str, Any], docs: Sequence[dict[str, Any]]) -> np.ndarray:
@@ -100,7 +104,7 @@ class ChrfCategorySampler(ChrfSampler):
 
 
 class ShuffledChrfSampler(ChrfSampler):
-    """Robustness check: the same demonstrations as ChrfSampler, in a seeded random order."""
+    """Robustness check: the same demonstrations as ChrfSampler, in a seeded random order for each draw."""
 
     def arrange(self, chosen, rng):
         chosen = list(chosen)

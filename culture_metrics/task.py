@@ -2,8 +2,10 @@
 
 Each document yields two prompts built by the harness's own few-shot machinery (so system prompts, descriptions
 and chat templates behave as for any task): `[zero-shot, self-aligned]`. Sampled tasks send each prompt as a
-generate_until request repeated `repeats` times; `_logprob` tasks send the two options of each prompt as
-loglikelihood requests. Metrics are defined in `culture_metrics.metrics`.
+generate_until request repeated `repeats` times; with metadata `reshuffle: true` the self-aligned prompt is built
+once per sample instead, each with its own seeded order of the same demonstrations (the paper's robustness check).
+`_logprob` tasks send the two options of each prompt as loglikelihood requests. The prompt formats are defined in
+`culture_metrics.prompt`, the metrics in `culture_metrics.metrics`.
 """
 
 from __future__ import annotations
@@ -20,10 +22,23 @@ from lm_eval.api.task import ConfigurableTask
 
 from culture_metrics import metrics
 from culture_metrics.answers import parse_answer
-from culture_metrics.prompt import DEFAULT_SEED, EXPLAIN, persona_line, probe_text
+from culture_metrics.prompt import (
+    DEFAULT_FORMAT,
+    DEFAULT_SEED,
+    EXPLAIN,
+    check_format,
+    completed,
+    demonstration,
+    instruction,
+    persona_line,
+    probe_text,
+)
 from hf_dataset.errors import DataError
 
 log = logging.getLogger(__name__)
+
+# fewshot_config.doc_to_text / doc_to_target in the YAML: lm-eval passes them when it renders a demonstration.
+DEMONSTRATION = "demonstration"
 
 
 class SelfAlignTask(ConfigurableTask):
@@ -33,12 +48,14 @@ class SelfAlignTask(ConfigurableTask):
         self._seed = DEFAULT_SEED
         self._labelled = None
         self.skipped = 0
+        self.prompt_format = check_format((config.get("metadata") or {}).get("format", DEFAULT_FORMAT))
         super().__init__(data_dir=data_dir, cache_dir=cache_dir, download_mode=download_mode, config=config)
         docs = self.test_docs()
         fingerprint = hashlib.sha256(json.dumps(docs.to_list(), sort_keys=True).encode()).hexdigest()[:16]
         self.config.metadata = {
             **(self.config.metadata or {}),
             "country": docs[0]["country"],
+            "format": self.prompt_format,
             "dataset_fingerprint": fingerprint,
             "documents_available": len(docs),
             "skipped_unlabelled": self.skipped,
@@ -74,23 +91,33 @@ class SelfAlignTask(ConfigurableTask):
         self._seed = DEFAULT_SEED if seed is None else seed
         super().set_fewshot_seed(seed)
 
+    @property
+    def reshuffle(self) -> bool:
+        return bool((self.config.metadata or {}).get("reshuffle")) and not self.logprob
+
     def doc_to_text(self, doc: dict, doc_to_text=None) -> str:
-        return probe_text(doc, self._seed)
+        if doc_to_text == DEMONSTRATION:
+            return demonstration(doc, self._seed, self.prompt_format)[0]
+        return probe_text(doc, self._seed, self.prompt_format)
 
     def doc_to_target(self, doc: dict, doc_to_target=None) -> str:
+        if doc_to_target == DEMONSTRATION:
+            return demonstration(doc, self._seed, self.prompt_format)[1]
         return doc["answer"]
 
     def fewshot_context(self, doc: dict, num_fewshot: int, **kwargs: Any) -> list[str]:
-        """[zero-shot prompt, self-aligned prompt]; demonstrations stay inside the one user turn.
+        """[zero-shot prompt, self-aligned prompt(s)]; demonstrations stay inside the one user turn.
 
-        Metadata `persona: true` names the country before the second prompt (with `num_fewshot: 0`, instead of
-        demonstrations); `explain: true` asks for an explanation after the answer in both prompts.
+        The `paper` format opens both prompts with its instruction. Metadata `persona: true` names the country
+        before the second prompt (with `num_fewshot: 0`, instead of demonstrations); `explain: true` asks for an
+        explanation after the answer in both prompts; `reshuffle: true` builds one self-aligned prompt per sample.
         """
         kwargs["fewshot_as_multiturn"] = False
         metadata = self.config.metadata or {}
         given = kwargs.pop("system_instruction", None)
         explain = EXPLAIN if metadata.get("explain") else None
         persona = persona_line(doc["language"], doc["country"]) if metadata.get("persona") else None
+        asked = instruction(doc, self._seed, self.prompt_format)
         # In plain text the harness glues the system text to the prompt; chat templates give it its own turn.
         end = "" if kwargs.get("apply_chat_template") else "\n\n"
 
@@ -98,14 +125,35 @@ class SelfAlignTask(ConfigurableTask):
             text = "\n\n".join(filter(None, parts))
             return text + end if text else None
 
-        return [
-            super().fewshot_context(doc, 0, system_instruction=system(given, explain), **kwargs),
-            super().fewshot_context(doc, num_fewshot, system_instruction=system(persona, given, explain), **kwargs),
-        ]
+        def aligned(draw: int) -> str:
+            self.sampler.draw = draw
+            return super(SelfAlignTask, self).fewshot_context(
+                doc, num_fewshot, system_instruction=system(persona, given, asked, explain), **kwargs
+            )
+
+        zero = super().fewshot_context(doc, 0, system_instruction=system(given, asked, explain), **kwargs)
+        draws = self.config.repeats if self.reshuffle else 1
+        prompts = [zero] + [aligned(draw) for draw in range(draws)]
+        self.sampler.draw = 0
+        return prompts
+
+    def demonstrations(self, doc: dict) -> list[str]:
+        """The self-aligned prompt's demonstrations (its first draw) as completed sentences, in prompt order."""
+        if not self.config.num_fewshot:
+            return []
+        return [completed(d, d["answer"]) for d in self.sampler.sample(self.config.num_fewshot, eval_doc=doc)]
 
     def construct_requests(self, doc: dict, ctx: list[str], **kwargs: Any) -> list[Instance]:
         apply_chat_template = kwargs.pop("apply_chat_template", False)
         kwargs.pop("chat_template", None)
+        if self.reshuffle:
+            task, doc_id, repeats = kwargs.pop("metadata")
+            generation = self.config.generation_kwargs
+            return [
+                Instance("generate_until", doc, (prompt, deepcopy(generation)), idx=i,
+                         metadata=(task, doc_id, repeats if i == 0 else 1), **kwargs)
+                for i, prompt in enumerate(ctx)
+            ]
         if self.logprob:
             delimiter = "" if apply_chat_template else self.config.target_delimiter
             return [
@@ -131,9 +179,11 @@ class SelfAlignTask(ConfigurableTask):
                 q0=q0,
                 q1=q1,
                 share_a=doc["share_a"],
+                demonstrations=self.demonstrations(doc),
             )
         else:
-            zeroshot, selfalign = ([parsed(doc, r) for r in responses] for responses in results)
+            zeroshot = [parsed(doc, r) for r in results[0]]
+            selfalign = [parsed(doc, r) for responses in results[1:] for r in responses]
             record = metrics.record(
                 p0=agreement(doc, zeroshot),
                 p1=agreement(doc, selfalign),
@@ -144,6 +194,7 @@ class SelfAlignTask(ConfigurableTask):
                 q0=option_a_share(doc, zeroshot),
                 q1=option_a_share(doc, selfalign),
                 share_a=doc["share_a"],
+                demonstrations=self.demonstrations(doc),
             )
         return {name: record for name in metrics.METRICS}
 

@@ -18,7 +18,7 @@ VARIANTS: dict[str, tuple[str, str, dict[str, bool]]] = {
     "random": ("_random_template_yaml", "random demonstrations", {}),
     "random_cat": ("_random_cat_template_yaml", "random demonstrations from the probe's WVS category", {}),
     "chrf_cat": ("_chrf_cat_template_yaml", "chrF++ demonstrations from the probe's WVS category", {}),
-    "shuffled": ("_shuffled_template_yaml", "the chrF++ demonstrations in a shuffled order", {}),
+    "shuffled": ("_shuffled_template_yaml", "the chrF++ demonstrations, reshuffled for each sample", {"reshuffle": True}),
     "logprob": ("_logprob_template_yaml", "chrF++ demonstrations, option log-likelihoods instead of sampling", {}),
     "persona": ("_persona_template_yaml", "the country named in the probe's language, no demonstrations",
                 {"persona": True}),
