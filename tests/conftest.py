@@ -50,13 +50,19 @@ def built_dataset(tmp_path_factory) -> Path:
 
 
 def english_corpus(seed: int = 0) -> list[str]:
-    """Prompts in the task's format, answered at random, from the project's own English probes."""
+    """Prompts in both of the task's formats, answered at random, from the project's own English probes.
+
+    A third of the `paper` answers start on a new line, as small models' zero-shot answers often do.
+    """
     rng = random.Random(seed)
     rows = [line.split("\t") for line in (ROOT / "hf_dataset" / "probes" / "en.tsv").read_text().splitlines()[1:]]
     corpus = []
     for _, template, a, b, _ in rows:
         first, second = (a, b) if rng.random() < 0.5 else (b, a)
         corpus.append(f"{template}\nOptions: {first} / {second}\nAnswer: {rng.choice([a, b])}\n")
+        shown = template.replace("_", rng.choice([a, b]))
+        start = "\n" if rng.random() < 1 / 3 else " "
+        corpus.append(f'{shown}\nQ: {template} A:{start}{rng.choice([a, b])}\n')
     return corpus
 
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import ANSWER_COUNTS, need_shared
 from culture_metrics.answers import parse_answer
 from culture_metrics.explanations import improved_table
-from culture_metrics.prompt import EXPLAIN
+from culture_metrics.prompt import EXPLAIN, INSTRUCTION
 from hf_dataset.collapse import load_collapse
 from lm_eval_runs import run_lm_eval
 
@@ -70,17 +70,40 @@ def assert_same(expected: dict[str, float], reported: dict[str, float]) -> None:
             assert reported[name] == pytest.approx(value), name
 
 
+def instruction_of(doc: dict, prompt: str) -> str:
+    """The paper-format instruction the prompt opens with, checked against the language's wording."""
+    line = prompt.split("\n\n", 1)[0]
+    opening = INSTRUCTION[doc["language"]].split("{first}")[0]
+    assert line.startswith(opening), line
+    return line
+
+
 def test_both_prompts_per_document_with_ten_responses_each(en_run):
+    """The default paper format: instruction, completed statements, then Q: ... A:."""
     samples = en_run.samples["wvs_selfalign_en"]
     assert len(samples) == 10
     for sample in samples:
         zero, aligned = prompts(sample)
         doc = sample["doc"]
-        assert zero.startswith(doc["template"] + "\nOptions: ") and zero.endswith("\nAnswer:")
-        assert zero.count("Answer:") == 1 and aligned.count("Answer:") == 6
-        assert aligned.endswith(zero)
+        opening = instruction_of(doc, zero) + "\n\n"
+        assert f'"{doc["option_a"]}"' in opening and f'"{doc["option_b"]}"' in opening
+        assert zero == opening + f"Q: {doc['template']} A:"
+        statements = aligned.removeprefix(opening).removesuffix(f"Q: {doc['template']} A:").splitlines()
+        assert statements == sample["misaligned"]["demonstrations"] and len(statements) == 5
         assert [len(r) for r in sample["resps"]] == [10, 10]
         assert [len(r) for r in sample["filtered_resps"]] == [10, 10]
+
+
+def test_a_response_that_starts_with_a_newline_is_read_from_its_first_visible_line(en_run):
+    """Leading newlines never end a response: the filter reads the first non-empty line; the raw one is kept."""
+    starts_on_new_line = 0
+    for sample in en_run.samples["wvs_selfalign_en"]:
+        for raw, kept in zip(sample["resps"], sample["filtered_resps"]):
+            for response, filtered in zip(raw, kept):
+                lines = [line.strip() for line in response.splitlines() if line.strip()]
+                assert filtered == (lines[0] if lines else "")
+                starts_on_new_line += response.startswith("\n") and bool(lines)
+    assert starts_on_new_line > 0  # the tiny model was taught to do this a third of the time
 
 
 def test_reported_metrics_equal_a_recomputation_from_the_logged_samples(en_run):
@@ -109,18 +132,16 @@ def test_reported_metrics_equal_a_recomputation_from_the_logged_samples(en_run):
     assert_same(recompute(docs_p, 0.0), reported)
     assert_same(soft(docs_q), reported)
     assert reported["invalid_rate"] == pytest.approx(invalid / total)
-    assert reported["documents"] == 10 and reported["responses"] == 200 and reported["skipped"] == 1
+    assert reported["documents"] == 10 and reported["responses"] == 200 and reported["skipped"] == 2  # Q82, Q215
     assert 0 < invalid < total  # the tiny model gives both valid and invalid answers: the parser is exercised
 
 
 def test_no_probe_is_among_its_own_demonstrations(en_run):
     for sample in en_run.samples["wvs_selfalign_en"]:
-        _, aligned = prompts(sample)
-        demos = aligned.split("\n\n")[:-1]
-        assert len(demos) == 5
-        for demo in demos:
-            assert not demo.startswith(sample["doc"]["template"] + "\n")
-            assert demo.rsplit("Answer: ", 1)[1] in demo.split("\n")[1]  # the demo's answer is one of its options
+        doc = sample["doc"]
+        shown = sample["misaligned"]["demonstrations"]
+        assert len(shown) == 5
+        assert not {doc["template"].replace("_", doc[option]) for option in ("option_a", "option_b")} & set(shown)
 
 
 def test_results_record_the_country_and_dataset(en_run):
@@ -139,7 +160,7 @@ def test_same_seed_same_prompts_and_metrics_in_a_new_process(en_run, tiny_model,
 
 def test_another_seed_changes_option_orders(en_run, tiny_model, tmp_path):
     other = run_lm_eval(tmp_path, tiny_model, "wvs_selfalign_en", "--limit", "10", "--seed", "0,1234,1234,99")
-    options = lambda run: [prompts(s)[0].split("\n")[1] for s in run.samples["wvs_selfalign_en"]]  # noqa: E731
+    options = lambda run: [prompts(s)[0].split("\n")[0] for s in run.samples["wvs_selfalign_en"]]  # noqa: E731
     assert options(en_run) != options(other)
 
 
@@ -165,15 +186,46 @@ def test_logprob_variant_reads_the_option_likelihoods(en_logprob_run):
     assert reported["invalid_rate"] == 0 and reported["responses"] == 40
 
 
-def test_chat_template_keeps_the_whole_prompt_in_one_user_turn(tiny_model, tmp_path):
+@pytest.mark.parametrize(
+    ("prompt_format", "flags"),
+    [("paper", ["--apply_chat_template"]), ("options", ["--apply_chat_template", "--fewshot_as_multiturn"]),
+     ("options", [])],
+    ids=["paper-chat", "options-chat-multiturn", "options-plain"],
+)
+def test_each_format_with_and_without_the_chat_template(tiny_model, tmp_path, prompt_format, flags):
+    """Demonstrations stay in the one user turn; a paper instruction becomes the system turn."""
     need_shared()
-    run = run_lm_eval(tmp_path, tiny_model, "wvs_selfalign_en", "--limit", "2", "--apply_chat_template")
+    run = run_lm_eval(tmp_path, tiny_model, "wvs_selfalign_en", "--limit", "2", *flags,
+                      "--metadata", json.dumps({"format": prompt_format}))
+    assert run.results["configs"]["wvs_selfalign_en"]["metadata"]["format"] == prompt_format
     for sample in run.samples["wvs_selfalign_en"]:
+        doc = sample["doc"]
         zero, aligned = prompts(sample)
+        query = f"Q: {doc['template']} A:" if prompt_format == "paper" else f"{doc['template']}\nOptions: "
         for prompt in (zero, aligned):
-            assert prompt.count("<|user|>") == 1 and prompt.count("<|assistant|>") == 1
-            assert prompt.endswith("Answer:<|end|>\n<|assistant|>")
-        assert aligned.count("Answer:") == 6
+            assert query in prompt
+            if flags:
+                assert prompt.count("<|user|>") == 1 and prompt.count("<|assistant|>") == 1
+                assert prompt.endswith(("A:<|end|>\n<|assistant|>", "Answer:<|end|>\n<|assistant|>"))
+                assert prompt.count("<|system|>") == (prompt_format == "paper")
+        if prompt_format == "options":
+            assert aligned.count("Answer:") == 6
+        assert len(sample["misaligned"]["zeroshot"]) == len(sample["misaligned"]["selfalign"]) == 10
+
+
+def test_shuffled_reshuffles_for_each_sample_through_lm_eval(tiny_model, tmp_path):
+    """Robustness check: one zero-shot request with 10 samples, ten self-aligned prompts with one each."""
+    need_shared()
+    run = run_lm_eval(tmp_path, tiny_model, "wvs_selfalign_en_shuffled", "--limit", "2",
+                      "--metadata", '{"collapse": "drop_middle"}')
+    for sample in run.samples["wvs_selfalign_en_shuffled"]:
+        all_prompts = prompts(sample)
+        assert len(all_prompts) == 11 and len(set(all_prompts[1:])) > 1
+        assert [len(r) for r in sample["filtered_resps"]] == [10] + [1] * 10
+        assert len(sample["misaligned"]["selfalign"]) == 10
+        assert {frozenset(p.split("\n\n", 1)[1].split("Q: ")[0].splitlines()) for p in all_prompts[1:]} == {
+            frozenset(sample["misaligned"]["demonstrations"])}
+    assert run.results["configs"]["wvs_selfalign_en_shuffled"]["metadata"]["collapse"] == "drop_middle"
 
 
 def test_persona_and_explanation_variants_aligned_to_another_country(pakistan_run):
@@ -186,8 +238,8 @@ def test_persona_and_explanation_variants_aligned_to_another_country(pakistan_ru
         for sample in run.samples[task]:
             doc = sample["doc"]
             answers = pakistan[f"Q{doc['question']}"]
-            a = sum(n for code, n in answers.items() if int(code) in rules[doc["id"]].option_a)
-            b = sum(n for code, n in answers.items() if int(code) in rules[doc["id"]].option_b)
+            a = sum(n for code, n in answers.items() if int(code) in rules[doc["id"]].sides().option_a)
+            b = sum(n for code, n in answers.items() if int(code) in rules[doc["id"]].sides().option_b)
             assert doc["country"] == "PAK" and doc["share_a"] == pytest.approx(a / (a + b))
             assert doc["answer"] == (doc["option_a"] if a > b else doc["option_b"])
     for sample in run.samples["wvs_selfalign_en_persona"]:
@@ -195,7 +247,7 @@ def test_persona_and_explanation_variants_aligned_to_another_country(pakistan_ru
         assert persona == "Answer as a typical person from the following country would: Pakistan.\n\n" + zero
     for sample in run.samples["wvs_selfalign_en_explain"]:
         zero, aligned = prompts(sample)
-        assert zero.startswith(EXPLAIN + "\n\n") and aligned.startswith(EXPLAIN + "\n\n")
+        assert f"\n\n{EXPLAIN}\n\n" in zero and f"\n\n{EXPLAIN}\n\n" in aligned
         assert sample["arguments"]["gen_args_0"]["arg_1"]["max_gen_toks"] == 96
         assert len(sample["misaligned"]["selfalign"]) == 10
 

@@ -9,7 +9,7 @@ import pytest
 from sacrebleu.metrics import CHRF
 
 from conftest import ROOT, need_shared
-from culture_metrics.prompt import option_order
+from culture_metrics.prompt import INSTRUCTION, option_order
 from hf_dataset.errors import DataError
 from hf_dataset.languages import LANGUAGES
 
@@ -24,7 +24,11 @@ def task_manager():
     return TaskManager(include_path=str(ROOT / "lm_eval_tasks"))
 
 
-def load_task(task_manager, name: str, seed: int = 1234):
+def load_task(task_manager, name: str, seed: int = 1234, metadata: dict | None = None):
+    if metadata:
+        from lm_eval.tasks import TaskManager
+
+        task_manager = TaskManager(include_path=str(ROOT / "lm_eval_tasks"), metadata=metadata)
     task = task_manager.load([name])["tasks"][name]
     task.set_fewshot_seed(seed)
     return task
@@ -70,16 +74,23 @@ def test_category_strategies_stay_in_the_category_when_it_is_large_enough(task_m
                 assert same <= {d["id"] for d in demos}  # topped up from other categories
 
 
-def test_shuffled_is_the_chrf_set_in_another_order(task_manager):
+def test_shuffled_reshuffles_the_chrf_set_for_each_sample(task_manager):
+    """The paper's robustness check: each of the 10 samples sees the chrF++ demonstrations in its own order."""
     chrf = load_task(task_manager, "wvs_selfalign_ro")
     shuffled = load_task(task_manager, "wvs_selfalign_ro_shuffled")
-    reordered = 0
-    for doc in chrf.test_docs():
-        a = [d["id"] for d in demonstrations(chrf, doc)]
-        b = [d["id"] for d in demonstrations(shuffled, doc)]
-        assert sorted(a) == sorted(b)
-        reordered += a != b
-    assert reordered > len(chrf.test_docs()) / 2
+    docs = list(chrf.test_docs())[::25]
+    for doc in docs:
+        prompts = shuffled.fewshot_context(doc, 5)
+        assert len(prompts) == 1 + 10 and prompts[0] == chrf.fewshot_context(doc, 5)[0]
+        orders = {tuple(p.split("\n\n", 1)[1].split("Q: ")[0].splitlines()) for p in prompts[1:]}
+        assert len(orders) >= 5  # 10 draws of 5! orders
+        assert {frozenset(o) for o in orders} == {frozenset(chrf.demonstrations(doc))}
+        requests = shuffled.construct_requests(doc, prompts, metadata=("t", 0, 10))
+        assert [r.repeats for r in requests] == [10] + [1] * 10
+    again = load_task(task_manager, "wvs_selfalign_ro_shuffled")
+    assert again.fewshot_context(docs[0], 5) == shuffled.fewshot_context(docs[0], 5)
+    other = load_task(task_manager, "wvs_selfalign_ro_shuffled", seed=7)
+    assert other.fewshot_context(docs[0], 5)[1:] != shuffled.fewshot_context(docs[0], 5)[1:]
 
 
 def test_same_seed_same_demonstrations_in_any_document_order(task_manager):
@@ -101,9 +112,45 @@ def test_option_order_is_seeded_per_document_and_balanced(task_manager):
     assert 0.35 < firsts[True] / len(docs) < 0.65
     assert [option_order(d, 1234) for d in docs] == [option_order(d, 1234) for d in docs]
     assert [option_order(d, 1234) for d in docs] != [option_order(d, 99) for d in docs]
-    prompt = task.doc_to_text(docs[0])
-    first, second = option_order(docs[0], 1234)
-    assert prompt == f"{docs[0]['template']}\nOptions: {first} / {second}\nAnswer:"
+
+
+def test_paper_format_instruction_statements_and_question(task_manager):
+    """The default: an instruction in the probe's language naming both options, completed statements, Q: ... A:."""
+    for language in LANGUAGES:
+        task = load_task(task_manager, f"wvs_selfalign_{language}")
+        doc = task.test_docs()[3]
+        first, second = option_order(doc, 1234)
+        zero, aligned = task.fewshot_context(doc, 5)
+        opening = INSTRUCTION[language].format(first=first, second=second) + "\n\n"
+        assert zero == opening + f"Q: {doc['template']} A:"
+        statements = task.demonstrations(doc)
+        assert aligned == opening + "".join(f"{s}\n" for s in statements) + f"Q: {doc['template']} A:"
+        assert all("_" not in s and s for s in statements)
+
+
+def test_options_format_is_a_setting(task_manager):
+    task = load_task(task_manager, "wvs_selfalign_en", metadata={"format": "options"})
+    doc = task.test_docs()[0]
+    first, second = option_order(doc, 1234)
+    block = f"{doc['template']}\nOptions: {first} / {second}\nAnswer:"
+    zero, aligned = task.fewshot_context(doc, 5)
+    assert zero == block and aligned.endswith("\n\n" + block) and aligned.count("\nAnswer: ") == 5
+    assert task.config.metadata["format"] == "options"
+    with pytest.raises(DataError, match="unknown prompt format 'html'; known: paper options"):
+        load_task(task_manager, "wvs_selfalign_en", metadata={"format": "html"})
+
+
+def test_collapse_rule_and_clean_subset_are_settings(task_manager):
+    paper = load_task(task_manager, "wvs_selfalign_en")
+    drop = load_task(task_manager, "wvs_selfalign_en", metadata={"collapse": "drop_middle"})
+    answers = {d["id"]: d["answer"] for d in paper.test_docs()}
+    other = {d["id"]: d["answer"] for d in drop.test_docs()}
+    assert answers["Q124"] == "disagree" and other["Q124"] == "agree"
+    assert paper.config.metadata["dataset_fingerprint"] != drop.config.metadata["dataset_fingerprint"]
+    full = load_task(task_manager, "wvs_selfalign_ko")
+    clean = load_task(task_manager, "wvs_selfalign_ko", metadata={"clean": True})
+    assert 0 < len(clean.test_docs()) < len(full.test_docs())
+    assert set(clean.test_docs()["quirk"]) == {""}
 
 
 def test_unlabelled_probes_are_skipped_and_counted(task_manager):
