@@ -80,8 +80,10 @@ def en_run(tiny_model, tmp_path_factory) -> LmEvalRun:
 
 @pytest.fixture(scope="session")
 def en_logprob_run(tiny_model, tmp_path_factory) -> LmEvalRun:
+    """The `options` format, in which five demonstrations move the tiny model's option likelihoods most."""
     need_shared()
-    return run_lm_eval(tmp_path_factory.mktemp("en_logprob"), tiny_model, "wvs_selfalign_en_logprob", "--limit", "10")
+    return run_lm_eval(tmp_path_factory.mktemp("en_logprob"), tiny_model, "wvs_selfalign_en_logprob", "--limit", "10",
+                       "--metadata", '{"format": "options"}')
 
 
 @pytest.fixture(scope="session")

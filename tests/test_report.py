@@ -32,7 +32,8 @@ def untrained_logprob_run(tmp_path_factory) -> LmEvalRun:
         need_shared()
         model = build_tiny_model(tmp_path_factory.mktemp("untrained_model"), english_corpus(), seed=1)
         _UNTRAINED.append(run_lm_eval(tmp_path_factory.mktemp("untrained_run"), model,
-                                      "wvs_selfalign_en_logprob,wvs_selfalign_ro_logprob", "--limit", "10"))
+                                      "wvs_selfalign_en_logprob,wvs_selfalign_ro_logprob", "--limit", "10",
+                                      "--metadata", '{"format": "options"}'))
     return _UNTRAINED[0]
 
 
