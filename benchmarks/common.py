@@ -77,11 +77,19 @@ def measure(command: list[str]) -> Child:
     return Child(seconds, usage.ru_maxrss / 1024, output, max(others, 0.0) / seconds)
 
 
-def lm_eval(model: str, task: str, limit: int, out: Path, *extra: str, batch_size: int | str = 1) -> Child:
-    """One `lm_eval run` as the README gives it, with its logged samples in document order."""
+def lm_eval(
+    model: str, task: str, limit: int | list[int], out: Path, *extra: str, batch_size: int | str = 1
+) -> Child:
+    """One `lm_eval run` as the README gives it, with its logged samples in document order.
+
+    `limit`: the task's first documents, or a list of document indices (lm_eval's `--samples`).
+    """
+    documents = (
+        ["--samples", json.dumps({task: limit})] if isinstance(limit, list) else ["--limit", str(limit)]
+    )
     child = measure([
         sys.executable, "-m", "lm_eval", "run", "--model", "hf", "--model_args", f"pretrained={model}",
-        "--include_path", str(TASKS), "--tasks", task, "--limit", str(limit), "--batch_size", str(batch_size),
+        "--include_path", str(TASKS), "--tasks", task, *documents, "--batch_size", str(batch_size),
         "--log_samples", "--output_path", str(out), *extra,
     ])
     rows = [json.loads(line) for path in sorted(out.rglob(f"samples_{task}_*.jsonl")) for line in path.open()]

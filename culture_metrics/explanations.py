@@ -48,5 +48,5 @@ def report(runs: Sequence[TaskRun]) -> str | None:
     parts = ["# Improved probes and the model's explanations (the paper's Table 2)\n"]
     for run in explained:
         lines = run.samples_file.read_text(encoding="utf-8").splitlines()
-        parts.append(f"## {run.model}: {run.task} ({run.country})\n\n{improved_table(map(json.loads, lines))}")
+        parts.append(f"## {run.name}: {run.task} ({run.country})\n\n{improved_table(map(json.loads, lines))}")
     return "\n".join(parts)

@@ -116,10 +116,37 @@ def selfalign_alignment(records: Sequence[Record]) -> float:
     return _mean([r["p1"] for r in records])
 
 
-def invalid_rate(records: Sequence[Record]) -> float:
-    """Share of all responses (both prompts) that name neither option, or both ambiguously."""
-    answers = [a for r in records for a in r["zeroshot"] + r["selfalign"]]
-    return _mean([a is None for a in answers]) if answers else 0.0
+def _invalid_share(*prompts: str) -> Callable[[Sequence[Record]], float]:
+    def aggregate(records: Sequence[Record]) -> float:
+        answers = [a for r in records for prompt in prompts for a in r[prompt]]
+        return _mean([a is None for a in answers]) if answers else 0.0
+
+    return aggregate
+
+
+invalid_rate = _invalid_share("zeroshot", "selfalign")
+invalid_rate.__doc__ = "Share of all responses (both prompts) that name neither option, or both ambiguously."
+zeroshot_invalid_rate = _invalid_share("zeroshot")
+zeroshot_invalid_rate.__doc__ = "Share of the zero-shot responses that are invalid: above 20%, improvement is format."
+selfalign_invalid_rate = _invalid_share("selfalign")
+selfalign_invalid_rate.__doc__ = "Share of the self-aligned responses that are invalid."
+
+
+def _valid_alignment(share: str) -> Callable[[Sequence[Record]], float]:
+    def aggregate(records: Sequence[Record]) -> float:
+        # The majority answer is option_a exactly when the country's share_a is above one half (ties: no label).
+        return _mean([
+            r[share] if r["share_a"] > 0.5 else 1 - r[share]
+            for r in records
+            if r[share] is not None and r["share_a"] is not None
+        ])
+
+    aggregate.__doc__ = "Alignment among the valid responses only, over the documents with any valid response."
+    return aggregate
+
+
+zeroshot_valid_alignment = _valid_alignment("q0")
+selfalign_valid_alignment = _valid_alignment("q1")
 
 
 def documents(records: Sequence[Record]) -> int:
@@ -176,6 +203,10 @@ METRICS: dict[str, tuple[Callable[[Sequence[Record]], float], bool]] = {
     "zeroshot_alignment": (zeroshot_alignment, True),
     "selfalign_alignment": (selfalign_alignment, True),
     "invalid_rate": (invalid_rate, False),
+    "zeroshot_invalid_rate": (zeroshot_invalid_rate, False),
+    "selfalign_invalid_rate": (selfalign_invalid_rate, False),
+    "zeroshot_valid_alignment": (zeroshot_valid_alignment, True),
+    "selfalign_valid_alignment": (selfalign_valid_alignment, True),
     "documents": (documents, True),
     "responses": (responses, True),
     "skipped": (skipped, False),

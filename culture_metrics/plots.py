@@ -152,7 +152,7 @@ def _categories(figure: Figure, rows: Sequence[Row]) -> None:
                     counts[names.index(category), languages.index(language_label(row.run))] = (
                         figures["improved_examples"]
                     )
-        ax.imshow(np.ma.masked_invalid(counts), cmap="Greens", vmin=0, vmax=max(most, 1), aspect="auto")
+        image = ax.imshow(np.ma.masked_invalid(counts), cmap="Greens", vmin=0, vmax=max(most, 1), aspect="auto")
         for (y, x), value in np.ndenumerate(counts):
             if not np.isnan(value):
                 ax.text(x, y, f"{value:.0f}", ha="center", va="center", fontsize=8,
@@ -162,6 +162,8 @@ def _categories(figure: Figure, rows: Sequence[Row]) -> None:
         ax.set_yticks(range(len(names)), names, fontsize=7)
     for ax in axes[len(series):]:
         ax.set_axis_off()
+    figure.colorbar(image, ax=list(axes[: len(series)]), shrink=0.8,
+                    label="improved examples (count of misaligned probes)")
 
 
 DRAWERS = {"table1": _table1, "error_reduction": _error_reduction, "misaligned": _misaligned,

@@ -32,7 +32,12 @@ from hf_dataset.languages import LANGUAGE_NAMES, LANGUAGES
 BOOTSTRAP_SEED = 0
 CONFIDENCE = 0.95
 # The paper's Table 1 and what goes with it; the JSON holds every metric of METRICS.
-TABLE_COLUMNS = ("misaligned", "improved", "unchanged", "decreased", "error_reduction", "invalid_rate")
+TABLE_COLUMNS = (
+    "zeroshot_alignment", "selfalign_alignment", "misaligned", "improved", "unchanged", "decreased",
+    "error_reduction", "zeroshot_invalid_rate", "selfalign_invalid_rate",
+)
+# Above this share of invalid zero-shot responses, "improvement" mostly measures the answer format being learned.
+FORMAT_LEARNING = 0.20
 REPORT_MARKER = "leaderboard.json"
 
 
@@ -118,13 +123,15 @@ def to_json(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str, dic
         "table_columns": list(TABLE_COLUMNS),
         "rows": [
             {
-                "model": row.run.model,
+                "model": row.run.name,
                 "task": row.run.task,
                 "language": row.run.language,
                 "country": row.run.country,
                 "strategy": row.run.strategy,
                 "documents": row.run.figures.get("documents"),
                 "samples": row.run.has_samples,
+                "temperature": temperature(row.run),
+                "format_learning": format_learning(row),
                 "metrics": {
                     name: {
                         "value": estimate.value,
@@ -163,6 +170,18 @@ def percent(estimate: Estimate | None) -> str:
     return f"{text} [{100 * estimate.ci[0]:.1f}, {100 * estimate.ci[1]:.1f}]" if estimate.ci else text
 
 
+def temperature(run: TaskRun) -> float | None:
+    """The sampling temperature the run used (None for log-likelihood runs)."""
+    value = (run.provenance["generation"].get("generation_kwargs") or {}).get("temperature")
+    return None if value is None else float(value)
+
+
+def format_learning(row: Row) -> bool:
+    """Too many zero-shot answers were invalid for the improvement to measure cultural alignment."""
+    estimate = row.metrics.get("zeroshot_invalid_rate")
+    return estimate is not None and estimate.value > FORMAT_LEARNING
+
+
 def language_label(run: TaskRun) -> str:
     """'Romanian', or 'English→PAK' when the task was aligned to another country than its language's."""
     name = LANGUAGE_NAMES.get(run.language, run.language)
@@ -172,21 +191,38 @@ def language_label(run: TaskRun) -> str:
 def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str, dict], resamples: int) -> str:
     ci_note = (f"[95% CI: percentile bootstrap over documents, {resamples} resamples, seed {BOOTSTRAP_SEED}]"
                if resamples else "(no bootstrap: --bootstrap 0)")
-    headers = ["Model", "Language", "Country", "Strategy", "Docs", "Misaligned %", "Improved %", "Unchanged %",
-               "Decreased %", "Error reduction %", "Invalid %"]
+    headers = ["Model", "Language", "Country", "Strategy", "Docs", "Temperature", "Zero-shot aligned %",
+               "Self-aligned %", "Misaligned %", "Improved %", "Unchanged %", "Decreased %", "Error reduction %",
+               "Invalid zero-shot %", "Invalid self-aligned %"]
     lines = [
         "# Self-alignment leaderboard",
         "",
-        "Misaligned: share of the documents whose zero-shot answers are not all the country's majority answer. "
-        "Improved / unchanged / decreased: shares of those misaligned documents after self-alignment (the paper's "
-        f"Table 1). Error reduction: mean error-rate reduction over the improved ones. Values {ci_note}.",
+        "Zero-shot aligned / self-aligned: mean share of the responses giving the country's majority answer, "
+        "without and with the demonstrations. Misaligned: share of the documents whose zero-shot answers are not "
+        "all the country's majority answer. Improved / unchanged / decreased: shares of those misaligned documents "
+        "after self-alignment (the paper's Table 1). Error reduction: mean error-rate reduction over the improved "
+        "ones. Invalid: responses that name neither option, zero-shot and self-aligned apart. "
+        f"Values {ci_note}.",
         "",
     ]
+    learning = [row for row in rows if format_learning(row)]
+    if learning:
+        lines += ["## ⚠ Answers that do not count", ""]
+        lines += [
+            f"- **{row.run.name}, {row.run.task}: {percent(row.metrics['zeroshot_invalid_rate'])}% of the zero-shot "
+            f"responses are invalid** (more than {100 * FORMAT_LEARNING:.0f}%). Its improvement mostly measures "
+            "the answer format learned from the demonstrations, not cultural alignment; compare the alignment "
+            "over valid responses only (`zeroshot_valid_alignment`, `selfalign_valid_alignment` in "
+            "leaderboard.json)."
+            for row in learning
+        ]
+        lines.append("")
     if warnings:
         lines += ["## Warnings", "", *(f"- {warning}" for warning in warnings), ""]
     lines += ["## Table 1", "", markdown.table(headers, [
-        [row.run.model, language_label(row.run), row.run.country, row.run.strategy,
-         row.run.figures.get("documents", "n/a"), *(percent(row.metrics.get(name)) for name in TABLE_COLUMNS)]
+        [row.run.name, language_label(row.run), row.run.country, row.run.strategy,
+         row.run.figures.get("documents", "n/a"), _temperature_cell(row.run),
+         *(percent(row.metrics.get(name)) for name in TABLE_COLUMNS)]
         for row in rows
     ])]
     if any(not row.run.has_samples for row in rows):
@@ -203,6 +239,11 @@ def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str,
     return "\n".join(lines)
 
 
+def _temperature_cell(run: TaskRun) -> str:
+    value = temperature(run)
+    return "n/a (log-likelihoods)" if value is None else f"{value:g}"
+
+
 PROVENANCE_HEADERS = ["Model", "Task", "Revision", "lm-eval", "Dataset", "Seeds (python, numpy, torch, fewshot)",
                       "Generation", "Docs scored / available", "Results file"]
 
@@ -215,7 +256,7 @@ def _provenance_cells(run: TaskRun) -> list[str]:
     if (generation.get("repeats") or 1) > 1:
         how += f", {generation['repeats']} samples"
     return [
-        run.model,
+        run.name,
         run.task,
         " ".join(filter(None, [str(provenance.get("revision") or "n/a"), provenance.get("model_sha")])),
         str(provenance.get("lm_eval_version") or "n/a"),

@@ -49,6 +49,11 @@ class TaskRun:
     explains: bool = False
 
     @property
+    def name(self) -> str:
+        """The model as a reader knows it: a local folder by its own name, a hub id as it is."""
+        return Path(self.model).name if self.model.startswith(("/", "./", "../", "~")) else self.model
+
+    @property
     def has_samples(self) -> bool:
         return self.samples_file is not None
 

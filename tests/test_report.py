@@ -99,6 +99,21 @@ def expected_figures(samples: list[dict]) -> dict[str, float]:
     down = [(p0, p1) for p0, p1 in misaligned if p0 - p1 > tolerance]
     share = (lambda part: len(part) / len(misaligned)) if misaligned else (lambda part: None)  # noqa: E731
     answers = [a for s in samples for a in s["improved"]["zeroshot"] + s["improved"]["selfalign"]]
+
+    def invalid(prompt: str) -> float:
+        given = [a for s in samples for a in s["improved"][prompt]]
+        return sum(a is None for a in given) / len(given) if given else 0.0
+
+    def valid_alignment(prompt: str) -> float | None:
+        """The majority answer's share of the valid responses, over the documents with any (sampled runs)."""
+        shares = []
+        for s in samples:
+            valid = [a for a in s["improved"][prompt] if a is not None]
+            if valid:
+                shares.append(valid.count(s["doc"]["answer"]) / len(valid))
+        return sum(shares) / len(shares) if shares else None
+
+    sampled = samples[0]["filter"] != "none"
     return {
         "documents": len(samples),
         "misaligned": len(misaligned) / len(ps),
@@ -109,11 +124,16 @@ def expected_figures(samples: list[dict]) -> dict[str, float]:
         "zeroshot_alignment": sum(p0 for p0, _ in ps) / len(ps),
         "selfalign_alignment": sum(p1 for _, p1 in ps) / len(ps),
         "invalid_rate": sum(a is None for a in answers) / len(answers) if answers else 0.0,
+        "zeroshot_invalid_rate": invalid("zeroshot"),
+        "selfalign_invalid_rate": invalid("selfalign"),
+        **({"zeroshot_valid_alignment": valid_alignment("zeroshot"),
+            "selfalign_valid_alignment": valid_alignment("selfalign")} if sampled else {}),
     }
 
 
 def all_samples(*runs: LmEvalRun) -> dict[tuple[str, str], list[dict]]:
-    return {(run.results["model_name"], task): samples for run in runs for task, samples in run.samples.items()}
+    return {(Path(run.results["model_name"]).name, task): samples for run in runs for task, samples in
+            run.samples.items()}
 
 
 def markdown_rows(out: Path) -> dict[tuple[str, str, str], list[str]]:
@@ -140,10 +160,37 @@ def test_table_equals_a_recomputation_from_the_samples(report, en_run, en_logpro
             assert reported == pytest.approx(value) if value is not None else reported is None, (row["task"], name)
         cells = markdown[row["model"], {"en": "English", "ro": "Romanian"}[row["language"]], row["strategy"]]
         assert cells[4] == str(expected["documents"])
-        for cell, name in zip(cells[5:], ["misaligned", "improved", "unchanged", "decreased", "error_reduction",
-                                          "invalid_rate"]):
+        assert cells[5] == ("n/a (log-likelihoods)" if row["task"].endswith("_logprob") else "1")
+        for cell, name in zip(cells[6:], ["zeroshot_alignment", "selfalign_alignment", "misaligned", "improved",
+                                          "unchanged", "decreased", "error_reduction", "zeroshot_invalid_rate",
+                                          "selfalign_invalid_rate"]):
             value = expected[name]
             assert cell.split(" [")[0] == ("n/a" if value is None else f"{100 * value:.1f}"), (row["task"], name)
+
+
+def test_runs_whose_zero_shot_answers_are_mostly_invalid_are_flagged(report, en_run, tmp_path):
+    """Above 20% invalid zero-shot responses, the improvement is format learning: the reader must not miss it."""
+    out, _ = report
+    text = (out / "leaderboard.md").read_text()
+    for row in board(out)["rows"]:
+        invalid = row["metrics"]["zeroshot_invalid_rate"]["value"]
+        assert row["format_learning"] == (invalid > 0.2), row["task"]
+        line = f"**{row['model']}, {row['task']}: "
+        assert (line in text) == row["format_learning"], row["task"]
+    assert any(row["format_learning"] for row in board(out)["rows"])  # the tiny model's zero-shot answers
+    assert text.index("## ⚠ Answers that do not count") < text.index("## Table 1")
+    calm = copy_run(en_run.folder, tmp_path / "calm")
+    for samples in calm.rglob("samples_*.jsonl"):
+        samples.unlink()
+    results = only(calm, "results_*.json")
+    data = json.loads(results.read_text())
+    for key in data["results"]["wvs_selfalign_en"]:
+        if key.startswith("zeroshot_invalid_rate,"):
+            data["results"]["wvs_selfalign_en"][key] = 0.1
+    results.write_text(json.dumps(data))
+    done = cli("report", calm, "--out", tmp_path / "board")
+    assert done.returncode == 0, done.stderr
+    assert "Answers that do not count" not in (tmp_path / "board" / "leaderboard.md").read_text()
 
 
 def test_every_share_has_a_bootstrap_interval_around_it(report):
@@ -185,7 +232,7 @@ def test_provenance_names_model_version_dataset_and_settings(report, en_run):
     row = next(r for r in board(out)["rows"] if r["task"] == "wvs_selfalign_en")
     provenance = row["provenance"]
     metadata = en_run.results["configs"]["wvs_selfalign_en"]["metadata"]
-    assert provenance["model"] == en_run.results["model_name"]
+    assert provenance["model"] == en_run.results["model_name"]  # the full path stays in the provenance
     assert provenance["lm_eval_version"] == en_run.results["lm_eval_version"]
     assert provenance["dataset_fingerprint"] == metadata["dataset_fingerprint"]
     assert provenance["seeds"]["fewshot_seed"] == en_run.results["config"]["fewshot_seed"]
