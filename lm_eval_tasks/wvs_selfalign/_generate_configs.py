@@ -10,7 +10,7 @@ from pathlib import Path
 from hf_dataset.languages import LANGUAGE_NAMES, LANGUAGES
 
 HERE = Path(__file__).parent
-VERSION = 1.0
+VERSION = 2.0
 
 # task suffix -> (template, what it does, extra metadata read by culture_metrics.task)
 VARIANTS: dict[str, tuple[str, str, dict[str, bool]]] = {
