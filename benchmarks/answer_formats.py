@@ -28,7 +28,7 @@ CHAT = {False: [], True: ["--apply_chat_template"]}
 
 def valid_share(samples: list[dict], prompt: str) -> tuple[int, int]:
     """(valid, all) responses of one prompt (`zeroshot` or `selfalign`) over the documents."""
-    answers = [answer for sample in samples for answer in sample["misaligned"][prompt]]
+    answers = [answer for sample in samples for answer in sample["documents"][prompt]]
     return sum(answer is not None for answer in answers), len(answers)
 
 

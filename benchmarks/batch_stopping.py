@@ -37,7 +37,7 @@ def main() -> None:
     print(machine(), flush=True)
     model, tokenizer, task, docs, until = load(model_path, TASK, args.limit)
     kwargs, repeats = task.config.generation_kwargs, task.config.repeats
-    prompts = [prompt for doc in docs for prompt in task.fewshot_context(doc, task.config.num_fewshot)]
+    prompts = [prompt for doc in docs for prompt in task.request_prompts(doc)]
 
     criteria = {
         "lm_eval `MultiTokenEOSCriteria`": lambda length: stop_sequences_criteria(tokenizer, until, length, repeats),

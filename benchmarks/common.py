@@ -104,7 +104,7 @@ def prompts(sample: dict) -> list[str]:
 
 def per_document(sample: dict) -> tuple[float, float]:
     """(p0, p1) of one logged sample."""
-    record = sample["misaligned"]
+    record = sample["documents"]
     return record["p0"], record["p1"]
 
 

@@ -107,9 +107,9 @@ def main() -> None:
     stopping = stop_at(tokenizer, until)
     rows = []
     for doc in docs:
-        prompts = task.fewshot_context(doc, task.config.num_fewshot)
+        prompts = task.request_prompts(doc)
         responses = [sample(model, tokenizer, prompt, args.mode, repeats, kwargs, until, stopping) for prompt in prompts]
-        record = task.process_results(doc, responses)["misaligned"]
+        record = task.process_results(doc, responses)["documents"]
         rows.append({"prompts": prompts, "responses": responses, "p0": record["p0"], "p1": record["p1"]})
     done = time.perf_counter()
     args.out.write_text(json.dumps({"setup_seconds": ready - start, "loop_seconds": done - ready, "documents": rows}))

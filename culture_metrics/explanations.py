@@ -27,7 +27,7 @@ def improved_table(samples: Iterable[dict]) -> str:
     """Markdown rows for the misaligned probes that self-alignment improved."""
     rows = []
     for sample in samples:
-        record, doc = sample["misaligned"], sample["doc"]
+        record, doc = sample["documents"], sample["doc"]
         if not (metrics.is_misaligned(record) and metrics.change(record) == "improved"):
             continue
         responses = sample["filtered_resps"][1]

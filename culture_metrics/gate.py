@@ -35,19 +35,20 @@ DEFAULT_MAX_DROP = 0.05
 class Check:
     run: TaskRun
     metric: str
-    baseline: float
-    new: float
-    drop: float
+    baseline: float | None
+    new: float | None
+    drop: float | None
     ci: tuple[float, float] | None
     regressed: bool
     note: str
 
     def line(self) -> str:
         where = f"{self.run.task} ({self.run.language}, {self.run.country}) {self.metric}"
-        figures = f"{self.baseline:.4f} -> {self.new:.4f}"
+        figures = " -> ".join("n/a" if v is None else f"{v:.4f}" for v in (self.baseline, self.new))
         ci = f", 95% CI of the drop [{self.ci[0]:+.4f}, {self.ci[1]:+.4f}]" if self.ci else ""
         verdict = "REGRESSION" if self.regressed else "ok"
-        return f"{verdict:10} {where}: {figures} (drop {self.drop:+.4f}{ci}){self.note}"
+        drop = "" if self.drop is None else f" (drop {self.drop:+.4f}{ci})"
+        return f"{verdict:10} {where}: {figures}{drop}{self.note}"
 
 
 def compare(new: Runs, baseline: Runs, metrics: Sequence[str] = DEFAULT_METRICS,
@@ -56,11 +57,8 @@ def compare(new: Runs, baseline: Runs, metrics: Sequence[str] = DEFAULT_METRICS,
     pairs = _pairs(new, baseline)
     checks = []
     for new_run, base_run in pairs:
-        for metric in metrics:
-            for run in (new_run, base_run):
-                if metric not in run.figures:
-                    raise RunError(f"{run.results_file}: {run.task} has no metric {metric}")
-            checks.append(_check(new_run, base_run, metric, max_drop, resamples))
+        # A share with nothing to be a share of (nothing misaligned) is absent from the results: not comparable.
+        checks += [_check(new_run, base_run, metric, max_drop, resamples) for metric in metrics]
     return checks
 
 
@@ -97,12 +95,14 @@ def _pairs(new: Runs, baseline: Runs) -> list[tuple[TaskRun, TaskRun]]:
 
 
 def _check(new: TaskRun, base: TaskRun, metric: str, max_drop: float, resamples: int) -> Check:
-    aggregate, higher_is_better = METRICS[metric]
-    sign = 1 if higher_is_better else -1
-    drop = sign * (base.figures[metric] - new.figures[metric])
-    common = dict(run=new, metric=metric, baseline=base.figures[metric], new=new.figures[metric], drop=drop)
-    if math.isnan(drop):
-        return Check(**common, ci=None, regressed=False, note=" [not comparable: undefined on one side]")
+    definition = METRICS[metric]
+    sign = 1 if definition.higher_is_better else -1
+    baseline, value = base.figures.get(metric), new.figures.get(metric)
+    if baseline is None or value is None:
+        return Check(run=new, metric=metric, baseline=baseline, new=value, drop=None, ci=None, regressed=False,
+                     note=" [not comparable: undefined on one side]")
+    drop = sign * (baseline - value)
+    common = dict(run=new, metric=metric, baseline=baseline, new=value, drop=drop)
     why = (
         "--bootstrap 0" if not resamples
         else "no logged samples" if not (new.has_samples and base.has_samples)
@@ -111,9 +111,9 @@ def _check(new: TaskRun, base: TaskRun, metric: str, max_drop: float, resamples:
     )
     if why:
         return Check(**common, ci=None, regressed=drop > max_drop, note=f" [{why}: plain difference, no CI]")
-    drops = [
-        sign * (aggregate([base.records[i] for i in row]) - aggregate([new.records[i] for i in row]))
-        for row in resample_indices(len(new.records), resamples)
-    ]
+    drops = []
+    for row in resample_indices(len(new.records), resamples):
+        before, after = definition.of([base.records[i] for i in row]), definition.of([new.records[i] for i in row])
+        drops.append(None if before is None or after is None else sign * (before - after))
     ci = interval(drops)
     return Check(**common, ci=ci, regressed=drop > max_drop and ci is not None and ci[0] > 0, note="")

@@ -2,8 +2,8 @@
 
 process_results turns one probe's responses into a record: p0 and p1, the share of the zero-shot and of the
 self-aligned responses that give the country's majority answer (or, in the `_logprob` tasks, the probability mass
-on it), plus the parsed answers so that anyone can recompute every figure from `--log_samples`. Each metric below
-aggregates the list of records of a task.
+on it), plus the parsed answers so that anyone can recompute every figure from `--log_samples`. Each metric in
+METRICS takes one value from each record and aggregates them (METRICS[name].of(records) recomputes it).
 
 `tolerance` is 0 for sampled responses and 0.01 for probabilities: a document is misaligned when p0 < 1 - tolerance,
 improved when p1 - p0 > tolerance, decreased when p0 - p1 > tolerance, unchanged otherwise.
@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+from lm_eval.api.metrics import mean
 
 Record = dict[str, Any]
 
@@ -79,87 +82,29 @@ def error_reduction_of(r: Record) -> float:
     return ((1 - r["p0"]) - (1 - r["p1"])) / (1 - r["p0"])
 
 
-def _mean(values: Sequence[float]) -> float:
-    """Mean, or NaN where a share has no documents to be a share of (e.g. nothing misaligned)."""
-    return sum(values) / len(values) if values else math.nan
+def _share_of_responses(*prompts: str) -> Callable[[Record], float]:
+    def item(r: Record) -> float:
+        answers = [a for prompt in prompts for a in r[prompt]]
+        return sum(a is None for a in answers) / len(answers) if answers else 0.0
+
+    return item
 
 
-def _share_of_misaligned(outcome: str) -> Callable[[Sequence[Record]], float]:
-    def aggregate(records: Sequence[Record]) -> float:
-        return _mean([change(r) == outcome for r in records if is_misaligned(r)])
-
-    aggregate.__name__ = outcome
-    aggregate.__doc__ = f"Share of misaligned documents whose alignment {outcome}."
-    return aggregate
-
-
-def misaligned(records: Sequence[Record]) -> float:
-    """Share of documents not fully aligned zero-shot."""
-    return _mean([is_misaligned(r) for r in records])
-
-
-improved = _share_of_misaligned("improved")
-unchanged = _share_of_misaligned("unchanged")
-decreased = _share_of_misaligned("decreased")
-
-
-def error_reduction(records: Sequence[Record]) -> float:
-    """Mean error-rate reduction over the misaligned documents that improved."""
-    return _mean([error_reduction_of(r) for r in records if is_misaligned(r) and change(r) == "improved"])
-
-
-def zeroshot_alignment(records: Sequence[Record]) -> float:
-    return _mean([r["p0"] for r in records])
-
-
-def selfalign_alignment(records: Sequence[Record]) -> float:
-    return _mean([r["p1"] for r in records])
-
-
-def _invalid_share(*prompts: str) -> Callable[[Sequence[Record]], float]:
-    def aggregate(records: Sequence[Record]) -> float:
-        answers = [a for r in records for prompt in prompts for a in r[prompt]]
-        return _mean([a is None for a in answers]) if answers else 0.0
-
-    return aggregate
-
-
-invalid_rate = _invalid_share("zeroshot", "selfalign")
-invalid_rate.__doc__ = "Share of all responses (both prompts) that name neither option, or both ambiguously."
-zeroshot_invalid_rate = _invalid_share("zeroshot")
-zeroshot_invalid_rate.__doc__ = "Share of the zero-shot responses that are invalid: above 20%, improvement is format."
-selfalign_invalid_rate = _invalid_share("selfalign")
-selfalign_invalid_rate.__doc__ = "Share of the self-aligned responses that are invalid."
-
-
-def _valid_alignment(share: str) -> Callable[[Sequence[Record]], float]:
-    def aggregate(records: Sequence[Record]) -> float:
+def _valid_alignment(share: str) -> Callable[[Record], float | None]:
+    def item(r: Record) -> float | None:
+        if r[share] is None or r["share_a"] is None:
+            return None
         # The majority answer is option_a exactly when the country's share_a is above one half (ties: no label).
-        return _mean([
-            r[share] if r["share_a"] > 0.5 else 1 - r[share]
-            for r in records
-            if r[share] is not None and r["share_a"] is not None
-        ])
+        return r[share] if r["share_a"] > 0.5 else 1 - r[share]
 
-    aggregate.__doc__ = "Alignment among the valid responses only, over the documents with any valid response."
-    return aggregate
+    return item
 
 
-zeroshot_valid_alignment = _valid_alignment("q0")
-selfalign_valid_alignment = _valid_alignment("q1")
+def _soft(share: str, distance: Callable[[float, float], float]) -> Callable[[Record], float | None]:
+    def item(r: Record) -> float | None:
+        return None if r[share] is None or r["share_a"] is None else distance(r[share], r["share_a"])
 
-
-def documents(records: Sequence[Record]) -> int:
-    return len(records)
-
-
-def responses(records: Sequence[Record]) -> int:
-    return sum(r["responses"] for r in records)
-
-
-def skipped(records: Sequence[Record]) -> int:
-    """Probes of the language left out because the country's figures give them no label."""
-    return max((r["skipped"] for r in records), default=0)
+    return item
 
 
 def js_distance(p: float, q: float) -> float:
@@ -176,42 +121,72 @@ def absolute_gap(p: float, q: float) -> float:
     return abs(p - q)
 
 
-def _soft(name: str, share: str, distance: Callable[[float, float], float]) -> Callable[[Sequence[Record]], float]:
-    def aggregate(records: Sequence[Record]) -> float:
-        return _mean(
-            [distance(r[share], r["share_a"]) for r in records if r[share] is not None and r["share_a"] is not None]
-        )
-
-    aggregate.__name__ = name
-    aggregate.__doc__ = f"Mean {distance.__name__} between the model's and the country's two-option distribution."
-    return aggregate
+def _among_misaligned(outcome: str) -> Callable[[Record], float | None]:
+    return lambda r: float(change(r) == outcome) if is_misaligned(r) else None
 
 
-zeroshot_soft_gap = _soft("zeroshot_soft_gap", "q0", absolute_gap)
-selfalign_soft_gap = _soft("selfalign_soft_gap", "q1", absolute_gap)
-zeroshot_js = _soft("zeroshot_js", "q0", js_distance)
-selfalign_js = _soft("selfalign_js", "q1", js_distance)
+@dataclass(frozen=True)
+class Metric:
+    """A metric as lm-eval computes it: a value per document, aggregated over the documents that have one.
+
+    `item` returns None for a document the metric does not speak of (a share of the misaligned documents says
+    nothing of an aligned one): process_results then omits the metric for that document, and a metric no document
+    speaks of is absent from the results rather than NaN. Shares aggregate with lm-eval's own `mean`, so lm-eval
+    reports their standard error; counts (`higher_is_better` None) have none.
+    """
+
+    item: Callable[[Record], Any]
+    aggregate: Callable[[list], float | int]
+    higher_is_better: bool | None
+    doc: str
+
+    def of(self, records: Sequence[Record]) -> float | int | None:
+        """The metric over `records` (the report and the gate recompute with this); None when none counts."""
+        items = [value for value in map(self.item, records) if value is not None]
+        return self.aggregate(items) if items or self.higher_is_better is None else None
 
 
-# name -> (aggregation, higher is better)
-METRICS: dict[str, tuple[Callable[[Sequence[Record]], float], bool]] = {
-    "misaligned": (misaligned, False),
-    "improved": (improved, True),
-    "unchanged": (unchanged, False),
-    "decreased": (decreased, False),
-    "error_reduction": (error_reduction, True),
-    "zeroshot_alignment": (zeroshot_alignment, True),
-    "selfalign_alignment": (selfalign_alignment, True),
-    "invalid_rate": (invalid_rate, False),
-    "zeroshot_invalid_rate": (zeroshot_invalid_rate, False),
-    "selfalign_invalid_rate": (selfalign_invalid_rate, False),
-    "zeroshot_valid_alignment": (zeroshot_valid_alignment, True),
-    "selfalign_valid_alignment": (selfalign_valid_alignment, True),
-    "documents": (documents, True),
-    "responses": (responses, True),
-    "skipped": (skipped, False),
-    "zeroshot_soft_gap": (zeroshot_soft_gap, False),
-    "selfalign_soft_gap": (selfalign_soft_gap, False),
-    "zeroshot_js": (zeroshot_js, False),
-    "selfalign_js": (selfalign_js, False),
+# The key under which lm-eval logs each document's whole record, once; as a metric it counts the documents.
+RECORD = "documents"
+
+METRICS: dict[str, Metric] = {
+    RECORD: Metric(lambda r: r, len, None, "documents scored (each logged with its whole record)"),
+    "responses": Metric(lambda r: r["responses"], sum, None, "model outputs scored"),
+    "skipped": Metric(lambda r: r["skipped"], lambda items: max(items, default=0), None,
+                      "probes of the language skipped for want of a label"),
+    "misaligned_documents": Metric(lambda r: int(is_misaligned(r)), sum, None, "documents misaligned zero-shot"),
+    "improved_documents": Metric(lambda r: int(is_misaligned(r) and change(r) == "improved"), sum, None,
+                                 "misaligned documents whose alignment improved"),
+    "misaligned": Metric(lambda r: float(is_misaligned(r)), mean, False,
+                         "share of documents not fully aligned zero-shot"),
+    "improved": Metric(_among_misaligned("improved"), mean, True, "share of misaligned documents that improved"),
+    "unchanged": Metric(_among_misaligned("unchanged"), mean, False, "share of misaligned documents unchanged"),
+    "decreased": Metric(_among_misaligned("decreased"), mean, False, "share of misaligned documents that decreased"),
+    "error_reduction": Metric(
+        lambda r: error_reduction_of(r) if is_misaligned(r) and change(r) == "improved" else None, mean, True,
+        "mean error-rate reduction over the misaligned documents that improved",
+    ),
+    "zeroshot_alignment": Metric(lambda r: r["p0"], mean, True, "mean p0"),
+    "selfalign_alignment": Metric(lambda r: r["p1"], mean, True, "mean p1"),
+    "invalid_rate": Metric(_share_of_responses("zeroshot", "selfalign"), mean, False,
+                           "share of all responses that name neither option, or both ambiguously"),
+    "zeroshot_invalid_rate": Metric(_share_of_responses("zeroshot"), mean, False,
+                                    "share of zero-shot responses that are invalid (above 20%: format learning)"),
+    "selfalign_invalid_rate": Metric(_share_of_responses("selfalign"), mean, False,
+                                     "share of self-aligned responses that are invalid"),
+    "zeroshot_valid_alignment": Metric(_valid_alignment("q0"), mean, True,
+                                       "zero-shot alignment among valid responses only"),
+    "selfalign_valid_alignment": Metric(_valid_alignment("q1"), mean, True,
+                                        "self-aligned alignment among valid responses only"),
+    "zeroshot_soft_gap": Metric(_soft("q0", absolute_gap), mean, False,
+                                "mean |model share on option_a - country share_a|, zero-shot"),
+    "selfalign_soft_gap": Metric(_soft("q1", absolute_gap), mean, False, "the same, self-aligned"),
+    "zeroshot_js": Metric(_soft("q0", js_distance), mean, False,
+                          "mean Jensen-Shannon distance between the two distributions, zero-shot"),
+    "selfalign_js": Metric(_soft("q1", js_distance), mean, False, "the same, self-aligned"),
 }
+
+
+def items(r: Record) -> dict[str, Any]:
+    """What process_results returns for one document: the record once, and each metric's value where it has one."""
+    return {name: value for name, metric in METRICS.items() if (value := metric.item(r)) is not None}

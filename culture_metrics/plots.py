@@ -71,7 +71,7 @@ def _grid(rows: Sequence[Row], metric: str) -> np.ndarray:
     grid = np.full((len(languages), len(series)), np.nan)
     for row in rows:
         estimate = row.metrics.get(metric)
-        if estimate is not None:
+        if estimate is not None and estimate.value is not None:
             grid[languages.index(language_label(row.run)), series.index((row.run.model, row.run.strategy))] = (
                 100 * estimate.value
             )
@@ -124,7 +124,7 @@ def _misaligned(figure: Figure, rows: Sequence[Row]) -> None:
         values, low, high = np.full(len(languages), np.nan), np.zeros(len(languages)), np.zeros(len(languages))
         for row in rows:
             estimate = row.metrics.get("misaligned")
-            if (row.run.model, row.run.strategy) != series[index] or estimate is None:
+            if (row.run.model, row.run.strategy) != series[index] or estimate is None or estimate.value is None:
                 continue
             at = languages.index(language_label(row.run))
             values[at] = 100 * estimate.value

@@ -10,7 +10,6 @@ paper's Table 1 columns.
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import uuid
@@ -75,12 +74,15 @@ def interval(values: Sequence[float]) -> tuple[float, float] | None:
 
 def estimates(run: TaskRun, resamples: int) -> dict[str, Estimate]:
     """Every metric of the run; a CI where the records allow one and the metric is a share, not a count."""
-    with_ci = [name for name in run.recomputable if not isinstance(run.figures[name], int)] if resamples else []
+    with_ci = [
+        name for name in run.recomputable
+        if METRICS[name].higher_is_better is not None and run.figures.get(name) is not None
+    ] if resamples else []
     draws: dict[str, list[float]] = {name: [] for name in with_ci}
     for row in resample_indices(len(run.records), resamples) if with_ci else ():
         sample = [run.records[i] for i in row]
         for name in with_ci:
-            draws[name].append(METRICS[name][0](sample))
+            draws[name].append(METRICS[name].of(sample))
     return {name: Estimate(value, interval(draws[name]) if name in draws else None)
             for name, value in run.figures.items()}
 
@@ -95,7 +97,7 @@ def categories(run: TaskRun) -> dict[str, dict[str, Any]] | None:
     return {
         category: {
             "improved_examples": sum(is_misaligned(r) and change(r) == "improved" for r in records),
-            **{name: METRICS[name][0](records) for name in sorted(run.recomputable)},
+            **{name: METRICS[name].of(records) for name in sorted(run.recomputable)},
         }
         for category, records in sorted(grouped.items())
     }
@@ -136,7 +138,7 @@ def to_json(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str, dic
                     name: {
                         "value": estimate.value,
                         "ci": list(estimate.ci) if estimate.ci else None,
-                        "higher_is_better": METRICS[name][1] if name in METRICS else None,
+                        "higher_is_better": METRICS[name].higher_is_better if name in METRICS else None,
                     }
                     for name, estimate in row.metrics.items()
                 },
@@ -152,19 +154,8 @@ def to_json(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str, dic
     }
 
 
-def _without_nan(value: Any) -> Any:
-    """Strict JSON: an undefined share (NaN) becomes null."""
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _without_nan(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_without_nan(item) for item in value]
-    return value
-
-
 def percent(estimate: Estimate | None) -> str:
-    if estimate is None or math.isnan(estimate.value):
+    if estimate is None or estimate.value is None:
         return "n/a"
     text = f"{100 * estimate.value:.1f}"
     return f"{text} [{100 * estimate.ci[0]:.1f}, {100 * estimate.ci[1]:.1f}]" if estimate.ci else text
@@ -270,7 +261,7 @@ def _provenance_cells(run: TaskRun) -> list[str]:
 
 def write_tables(folder: Path, rows: Sequence[Row], warnings: Sequence[str], figures: dict[str, dict],
                  resamples: int) -> None:
-    board = _without_nan(to_json(rows, warnings, figures, resamples))
+    board = to_json(rows, warnings, figures, resamples)
     (folder / REPORT_MARKER).write_text(json.dumps(board, indent=1, allow_nan=False) + "\n", encoding="utf-8")
     (folder / "leaderboard.md").write_text(to_markdown(rows, warnings, figures, resamples), encoding="utf-8")
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from culture_metrics.metrics import METRICS, Record
+from culture_metrics.metrics import METRICS, RECORD, Record
 from hf_dataset.languages import LANGUAGE_COUNTRY
 
 TASK_PREFIX = "wvs_selfalign_"
@@ -278,9 +278,9 @@ def _with_samples(run: TaskRun, path: Path, effective: int | None, warnings: lis
                            f"the task {run.task} is {run.language}/{run.country}")
     records = tuple(row["record"] for row in rows)
     figures, recomputable, lacking = dict(run.figures), set(), {}
-    for name, (aggregate, _) in METRICS.items():
+    for name, metric in METRICS.items():
         try:
-            value = aggregate(records)
+            value = metric.of(records)
         except (KeyError, TypeError) as error:
             lacking[name] = str(error)
             continue
@@ -306,7 +306,7 @@ def _with_samples(run: TaskRun, path: Path, effective: int | None, warnings: lis
 
 
 def _read_samples(path: Path) -> list[dict]:
-    """The logged documents in doc_id order, each with its one record (logged under every metric's name)."""
+    """The logged documents in doc_id order, each with its record (logged once, under `documents`)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as error:
@@ -317,25 +317,21 @@ def _read_samples(path: Path) -> list[dict]:
             row = json.loads(line)
         except json.JSONDecodeError as error:
             raise RunError(f"{path}: line {number} is not valid JSON ({error.msg}); truncated?") from None
-        records = [row[name] for name in METRICS if isinstance(row, dict) and isinstance(row.get(name), dict)]
-        if not records or not isinstance(row.get("doc"), dict) or "doc_id" not in row:
-            raise RunError(f"{path}: line {number} holds no wvs_selfalign document record")
-        if any(other != records[0] for other in records[1:]):
-            raise RunError(f"{path}: line {number} logs different records under different metric names")
+        if not (isinstance(row, dict) and isinstance(row.get(RECORD), dict) and isinstance(row.get("doc"), dict)
+                and "doc_id" in row):
+            raise RunError(f"{path}: line {number} holds no wvs_selfalign document record (under {RECORD!r})")
         if row["doc_id"] in seen:
             raise RunError(f"{path}: document {row['doc_id']} is logged twice (line {number})")
         seen.add(row["doc_id"])
-        rows.append({"doc_id": row["doc_id"], "doc": row["doc"], "record": records[0]})
+        rows.append({"doc_id": row["doc_id"], "doc": row["doc"], "record": row[RECORD]})
     if not rows:
         raise RunError(f"{path}: no logged documents")
     return sorted(rows, key=lambda row: row["doc_id"])
 
 
 def same_value(a: Any, b: Any) -> bool:
-    """Equal up to float rounding, NaN equal to NaN (a share with nothing to be a share of)."""
+    """Equal up to float rounding; None (a share with nothing to be a share of) equals only None."""
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        if math.isnan(a) or math.isnan(b):
-            return math.isnan(a) and math.isnan(b)
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
     return a == b
 

@@ -4,6 +4,8 @@ Each document yields two prompts built by the harness's own few-shot machinery (
 and chat templates behave as for any task): `[zero-shot, self-aligned]`. Sampled tasks send each prompt as a
 generate_until request repeated `repeats` times; with metadata `reshuffle: true` the self-aligned prompt is built
 once per sample instead, each with its own seeded order of the same demonstrations (the paper's robustness check).
+fewshot_context returns the self-aligned prompt, the one string lm-eval expects; construct_requests, where
+requests are built, adds the zero-shot prompt.
 `_logprob` tasks send the two options of each prompt as loglikelihood requests. The prompt formats are defined in
 `culture_metrics.prompt`, the metrics in `culture_metrics.metrics`.
 """
@@ -46,6 +48,7 @@ class SelfAlignTask(ConfigurableTask):
         config = dict(config or {})
         config.pop("class", None)
         self._seed = DEFAULT_SEED
+        self._system_instruction: str | None = None
         self._labelled = None
         self.skipped = 0
         self.prompt_format = check_format((config.get("metadata") or {}).get("format", DEFAULT_FORMAT))
@@ -105,37 +108,37 @@ class SelfAlignTask(ConfigurableTask):
             return demonstration(doc, self._seed, self.prompt_format)[1]
         return doc["answer"]
 
-    def fewshot_context(self, doc: dict, num_fewshot: int, **kwargs: Any) -> list[str]:
-        """[zero-shot prompt, self-aligned prompt(s)]; demonstrations stay inside the one user turn.
+    def fewshot_context(self, doc: dict, num_fewshot: int, **kwargs: Any) -> str:
+        """The self-aligned prompt, as lm-eval expects one string; construct_requests adds the zero-shot one.
 
-        The `paper` format opens both prompts with its instruction. Metadata `persona: true` names the country
-        before the second prompt (with `num_fewshot: 0`, instead of demonstrations); `explain: true` asks for an
-        explanation after the answer in both prompts; `reshuffle: true` builds one self-aligned prompt per sample.
+        The run's system instruction is kept for the prompts construct_requests builds.
         """
-        kwargs["fewshot_as_multiturn"] = False
+        self._system_instruction = kwargs.pop("system_instruction", None)
+        return self.build_prompt(doc, num_fewshot, aligned=True, **kwargs)
+
+    def build_prompt(self, doc: dict, shots: int, *, aligned: bool, draw: int = 0, **kwargs: Any) -> str:
+        """One prompt through the harness's own few-shot machinery; demonstrations stay in the one user turn.
+
+        The `paper` format opens it with its instruction. Metadata `persona: true` names the country before the
+        self-aligned prompt (with `num_fewshot: 0`, instead of demonstrations); `explain: true` asks for an
+        explanation after the answer. `draw` picks one of a reshuffled task's demonstration orders.
+        """
         metadata = self.config.metadata or {}
-        given = kwargs.pop("system_instruction", None)
-        explain = EXPLAIN if metadata.get("explain") else None
-        persona = persona_line(doc["language"], doc["country"]) if metadata.get("persona") else None
-        asked = instruction(doc, self._seed, self.prompt_format)
+        parts = [
+            persona_line(doc["language"], doc["country"]) if aligned and metadata.get("persona") else None,
+            self._system_instruction,
+            instruction(doc, self._seed, self.prompt_format),
+            EXPLAIN if metadata.get("explain") else None,
+        ]
+        text = "\n\n".join(filter(None, parts))
         # In plain text the harness glues the system text to the prompt; chat templates give it its own turn.
         end = "" if kwargs.get("apply_chat_template") else "\n\n"
-
-        def system(*parts: str | None) -> str | None:
-            text = "\n\n".join(filter(None, parts))
-            return text + end if text else None
-
-        def aligned(draw: int) -> str:
-            self.sampler.draw = draw
-            return super(SelfAlignTask, self).fewshot_context(
-                doc, num_fewshot, system_instruction=system(persona, given, asked, explain), **kwargs
-            )
-
-        zero = super().fewshot_context(doc, 0, system_instruction=system(given, asked, explain), **kwargs)
-        draws = self.config.repeats if self.reshuffle else 1
-        prompts = [zero] + [aligned(draw) for draw in range(draws)]
-        self.sampler.draw = 0
-        return prompts
+        kwargs.update(fewshot_as_multiturn=False, system_instruction=text + end if text else None)
+        self.sampler.draw = draw
+        try:
+            return super().fewshot_context(doc, shots, **kwargs)
+        finally:
+            self.sampler.draw = 0
 
     def demonstrations(self, doc: dict) -> list[str]:
         """The self-aligned prompt's demonstrations (its first draw) as completed sentences, in prompt order."""
@@ -143,28 +146,40 @@ class SelfAlignTask(ConfigurableTask):
             return []
         return [completed(d, d["answer"]) for d in self.sampler.sample(self.config.num_fewshot, eval_doc=doc)]
 
-    def construct_requests(self, doc: dict, ctx: list[str], **kwargs: Any) -> list[Instance]:
+    def construct_requests(self, doc: dict, ctx: str, **kwargs: Any) -> list[Instance]:
+        """Requests for the zero-shot prompt, built here, and the self-aligned prompt `ctx` (or its draws)."""
         apply_chat_template = kwargs.pop("apply_chat_template", False)
-        kwargs.pop("chat_template", None)
+        chat_template = kwargs.pop("chat_template", None)
+        context = {"apply_chat_template": apply_chat_template, "chat_template": chat_template,
+                   "gen_prefix": self.doc_to_prefix(doc)}
+        zero = self.build_prompt(doc, 0, aligned=False, **context)
+        shots = self.config.num_fewshot or 0
         if self.reshuffle:
+            draws = [ctx] + [self.build_prompt(doc, shots, aligned=True, draw=d, **context)
+                             for d in range(1, self.config.repeats)]
             task, doc_id, repeats = kwargs.pop("metadata")
-            generation = self.config.generation_kwargs
             return [
-                Instance("generate_until", doc, (prompt, deepcopy(generation)), idx=i,
+                Instance("generate_until", doc, (prompt, deepcopy(self.config.generation_kwargs)), idx=i,
                          metadata=(task, doc_id, repeats if i == 0 else 1), **kwargs)
-                for i, prompt in enumerate(ctx)
+                for i, prompt in enumerate([zero, *draws])
             ]
         if self.logprob:
             delimiter = "" if apply_chat_template else self.config.target_delimiter
             return [
                 Instance("loglikelihood", doc, (prompt, f"{delimiter}{doc[option]}"), idx=2 * i + j, **kwargs)
-                for i, prompt in enumerate(ctx)
+                for i, prompt in enumerate((zero, ctx))
                 for j, option in enumerate(("option_a", "option_b"))
             ]
         return [
             Instance("generate_until", doc, (prompt, deepcopy(self.config.generation_kwargs)), idx=i, **kwargs)
-            for i, prompt in enumerate(ctx)
+            for i, prompt in enumerate((zero, ctx))
         ]
+
+    def request_prompts(self, doc: dict) -> list[str]:
+        """The prompts lm-eval sends for `doc`, in request order: for loops that run the model without it."""
+        context = self.fewshot_context(doc, self.config.num_fewshot or 0)
+        requests = self.construct_requests(doc, context, metadata=(self.config.task, 0, self.config.repeats))
+        return list(dict.fromkeys(request.args[0] for request in requests))
 
     def process_results(self, doc: dict, results: list) -> dict[str, metrics.Record]:
         if self.logprob:
@@ -196,13 +211,13 @@ class SelfAlignTask(ConfigurableTask):
                 share_a=doc["share_a"],
                 demonstrations=self.demonstrations(doc),
             )
-        return {name: record for name in metrics.METRICS}
+        return metrics.items(record)
 
     def aggregation(self) -> dict:
-        return {name: aggregate for name, (aggregate, _) in metrics.METRICS.items()}
+        return {name: metric.aggregate for name, metric in metrics.METRICS.items()}
 
     def higher_is_better(self) -> dict:
-        return {name: better for name, (_, better) in metrics.METRICS.items()}
+        return {name: metric.higher_is_better for name, metric in metrics.METRICS.items()}
 
 
 def parsed(doc: dict, response: str) -> str | None:

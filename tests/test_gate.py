@@ -117,13 +117,21 @@ def fewer_documents(data: dict) -> None:
 
 @pytest.mark.parametrize(("change", "samples", "message"), [
     (other_fingerprint, True, "other dataset version (fingerprint 0123456789abcdef"),
-    (no_improved, False, f"{EN} has no metric improved"),
     (fewer_documents, False, "the runs scored different documents"),
 ])
 def test_incomparable_runs_exit_2(change, samples, message, en_logprob_run, tmp_path):
     new = copy_run(en_logprob_run.folder, tmp_path / "new", samples=samples)
     rewrite(new, change)
     assert message in error(cli("gate", new, "--baseline", en_logprob_run.folder))
+
+
+def test_a_share_absent_from_the_results_is_not_comparable(en_logprob_run, tmp_path):
+    """lm-eval reports no `improved` when nothing is misaligned: undefined, so neither a pass nor a regression."""
+    new = copy_run(en_logprob_run.folder, tmp_path / "new", samples=False)
+    rewrite(new, no_improved)
+    done = cli("gate", new, "--baseline", en_logprob_run.folder)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert check_lines(done.stdout)["improved"].endswith("[not comparable: undefined on one side]")
 
 
 def test_other_tasks_several_models_and_unreadable_input_exit_2(en_run, en_logprob_run, untrained_run, tmp_path):

@@ -33,13 +33,13 @@ def recompute(docs_p: list[tuple[float, float]], tolerance: float) -> dict[str, 
     mis = [(p0, p1) for p0, p1 in docs_p if p0 < 1 - tolerance]
     up = [(p0, p1) for p0, p1 in mis if p1 - p0 > tolerance]
     down = [(p0, p1) for p0, p1 in mis if p0 - p1 > tolerance]
-    share = (lambda part: len(part) / len(mis)) if mis else (lambda part: math.nan)
+    share = (lambda part: len(part) / len(mis)) if mis else (lambda part: None)
     return {
         "misaligned": len(mis) / len(docs_p),
         "improved": share(up),
         "decreased": share(down),
-        "unchanged": share(mis) - share(up) - share(down) if mis else math.nan,
-        "error_reduction": sum((p1 - p0) / (1 - p0) for p0, p1 in up) / len(up) if up else math.nan,
+        "unchanged": share(mis) - share(up) - share(down) if mis else None,
+        "error_reduction": sum((p1 - p0) / (1 - p0) for p0, p1 in up) / len(up) if up else None,
         "zeroshot_alignment": sum(p0 for p0, _ in docs_p) / len(docs_p),
         "selfalign_alignment": sum(p1 for _, p1 in docs_p) / len(docs_p),
     }
@@ -62,10 +62,11 @@ def soft(per_doc: list[tuple[float | None, float | None, float]]) -> dict[str, f
     return result
 
 
-def assert_same(expected: dict[str, float], reported: dict[str, float]) -> None:
+def assert_same(expected: dict[str, float | None], reported: dict[str, float]) -> None:
+    """Equal figures; a share with nothing to be a share of (None) is absent from the results, never NaN."""
     for name, value in expected.items():
-        if math.isnan(value):
-            assert math.isnan(reported[name]), name
+        if value is None:
+            assert name not in reported, name
         else:
             assert reported[name] == pytest.approx(value), name
 
@@ -89,7 +90,7 @@ def test_both_prompts_per_document_with_ten_responses_each(en_run):
         assert f'"{doc["option_a"]}"' in opening and f'"{doc["option_b"]}"' in opening
         assert zero == opening + f"Q: {doc['template']} A:"
         statements = aligned.removeprefix(opening).removesuffix(f"Q: {doc['template']} A:").splitlines()
-        assert statements == sample["misaligned"]["demonstrations"] and len(statements) == 5
+        assert statements == sample["documents"]["demonstrations"] and len(statements) == 5
         assert [len(r) for r in sample["resps"]] == [10, 10]
         assert [len(r) for r in sample["filtered_resps"]] == [10, 10]
 
@@ -110,36 +111,58 @@ def test_reported_metrics_equal_a_recomputation_from_the_logged_samples(en_run):
     samples = en_run.samples["wvs_selfalign_en"]
     reported = figures(en_run, "wvs_selfalign_en")
     assert set(METRIC_NAMES) <= set(reported)
-    docs_p, docs_q, invalid, total = [], [], 0, 0
+    docs_p, docs_q, invalid, total = [], [], [0, 0], [0, 0]
     for sample in samples:
         doc = sample["doc"]
         per_prompt, on_a = [], []
-        for responses in sample["filtered_resps"]:
+        for prompt, responses in enumerate(sample["filtered_resps"]):
             sides = [parse_answer(r, doc["option_a"], doc["option_b"], doc["template"]) for r in responses]
             answers = [None if s is None else doc[f"option_{s}"] for s in sides]
-            invalid += answers.count(None)
-            total += len(answers)
+            invalid[prompt] += answers.count(None)
+            total[prompt] += len(answers)
             per_prompt.append(sum(a == doc["answer"] for a in answers) / len(answers))
             valid = [s for s in sides if s is not None]
             on_a.append(valid.count("a") / len(valid) if valid else None)
         docs_p.append(tuple(per_prompt))
         docs_q.append((*on_a, doc["share_a"]))
-        logged = sample["misaligned"]
+        logged = sample["documents"]
         assert (logged["p0"], logged["p1"]) == pytest.approx(per_prompt)
         assert logged["zeroshot"] == [None if s is None else doc[f"option_{s}"] for s in
                                       (parse_answer(r, doc["option_a"], doc["option_b"], doc["template"])
                                        for r in sample["filtered_resps"][0])]
     assert_same(recompute(docs_p, 0.0), reported)
     assert_same(soft(docs_q), reported)
-    assert reported["invalid_rate"] == pytest.approx(invalid / total)
+    assert reported["invalid_rate"] == pytest.approx(sum(invalid) / sum(total))
+    assert reported["zeroshot_invalid_rate"] == pytest.approx(invalid[0] / total[0])
+    assert reported["selfalign_invalid_rate"] == pytest.approx(invalid[1] / total[1])
     assert reported["documents"] == 10 and reported["responses"] == 200 and reported["skipped"] == 2  # Q82, Q215
-    assert 0 < invalid < total  # the tiny model gives both valid and invalid answers: the parser is exercised
+    assert reported["misaligned_documents"] == sum(p0 < 1 for p0, _ in docs_p)
+    assert 0 < sum(invalid) < sum(total)  # the tiny model gives both valid and invalid answers: the parser is exercised
+
+
+def test_results_are_strict_json_with_counts_as_counts_and_standard_errors(en_run):
+    """No NaN anywhere; shares carry lm-eval's standard error, counts carry none and are not to maximise."""
+    text = next(en_run.folder.rglob("results_*.json")).read_text()
+    json.loads(text, parse_constant=lambda name: pytest.fail(f"results hold {name}"))
+    results = en_run.results["results"]["wvs_selfalign_en"]
+    hib = en_run.results["higher_is_better"]["wvs_selfalign_en"]
+    for name in ("documents", "responses", "skipped", "misaligned_documents", "improved_documents"):
+        assert hib[name] is None and results[f"{name}_stderr,all_responses"] == "N/A", name
+    for name in ("misaligned", "zeroshot_alignment", "selfalign_alignment", "zeroshot_invalid_rate", "improved"):
+        assert isinstance(hib[name], bool) and isinstance(results[f"{name}_stderr,all_responses"], float), name
+
+
+def test_each_document_is_logged_once_and_small(en_run):
+    """The record is logged once, under `documents`; the other metrics log one number (or nothing) each."""
+    for sample in en_run.samples["wvs_selfalign_en"]:
+        assert [key for key, value in sample.items() if isinstance(value, dict) and "p0" in value] == ["documents"]
+        assert len(json.dumps(sample["documents"])) < 3000
 
 
 def test_no_probe_is_among_its_own_demonstrations(en_run):
     for sample in en_run.samples["wvs_selfalign_en"]:
         doc = sample["doc"]
-        shown = sample["misaligned"]["demonstrations"]
+        shown = sample["documents"]["demonstrations"]
         assert len(shown) == 5
         assert not {doc["template"].replace("_", doc[option]) for option in ("option_a", "option_b")} & set(shown)
 
@@ -210,7 +233,7 @@ def test_each_format_with_and_without_the_chat_template(tiny_model, tmp_path, pr
                 assert prompt.count("<|system|>") == (prompt_format == "paper")
         if prompt_format == "options":
             assert aligned.count("Answer:") == 6
-        assert len(sample["misaligned"]["zeroshot"]) == len(sample["misaligned"]["selfalign"]) == 10
+        assert len(sample["documents"]["zeroshot"]) == len(sample["documents"]["selfalign"]) == 10
 
 
 def test_shuffled_reshuffles_for_each_sample_through_lm_eval(tiny_model, tmp_path):
@@ -222,9 +245,9 @@ def test_shuffled_reshuffles_for_each_sample_through_lm_eval(tiny_model, tmp_pat
         all_prompts = prompts(sample)
         assert len(all_prompts) == 11 and len(set(all_prompts[1:])) > 1
         assert [len(r) for r in sample["filtered_resps"]] == [10] + [1] * 10
-        assert len(sample["misaligned"]["selfalign"]) == 10
+        assert len(sample["documents"]["selfalign"]) == 10
         assert {frozenset(p.split("\n\n", 1)[1].split("Q: ")[0].splitlines()) for p in all_prompts[1:]} == {
-            frozenset(sample["misaligned"]["demonstrations"])}
+            frozenset(sample["documents"]["demonstrations"])}
     assert run.results["configs"]["wvs_selfalign_en_shuffled"]["metadata"]["collapse"] == "drop_middle"
 
 
@@ -249,7 +272,7 @@ def test_persona_and_explanation_variants_aligned_to_another_country(pakistan_ru
         zero, aligned = prompts(sample)
         assert f"\n\n{EXPLAIN}\n\n" in zero and f"\n\n{EXPLAIN}\n\n" in aligned
         assert sample["arguments"]["gen_args_0"]["arg_1"]["max_gen_toks"] == 96
-        assert len(sample["misaligned"]["selfalign"]) == 10
+        assert len(sample["documents"]["selfalign"]) == 10
 
 
 def test_unknown_country_fails_clearly(tiny_model, tmp_path):
@@ -262,7 +285,7 @@ def test_unknown_country_fails_clearly(tiny_model, tmp_path):
 
 def test_explanation_table_lists_the_improved_probes(pakistan_run):
     samples = pakistan_run.samples["wvs_selfalign_en_explain"]
-    improved = [s for s in samples if s["misaligned"]["p0"] < 1 and s["misaligned"]["p1"] > s["misaligned"]["p0"]]
+    improved = [s for s in samples if s["documents"]["p0"] < 1 and s["documents"]["p1"] > s["documents"]["p0"]]
     rows = improved_table(samples).splitlines()[2:]
     assert len(rows) == len(improved)
     for row, sample in zip(rows, improved):

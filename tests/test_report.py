@@ -85,7 +85,7 @@ def per_document_p(sample: dict) -> tuple[float, float]:
         loglik = [float(resp[0][0]) for resp in sample["resps"]]
         on_a = [1 / (1 + math.exp(b - a)) for a, b in (loglik[:2], loglik[2:])]
         return tuple(q if doc["answer"] == doc["option_a"] else 1 - q for q in on_a)
-    record = sample["improved"]
+    record = sample["documents"]
     return tuple(sum(a == doc["answer"] for a in answers) / len(answers)
                  for answers in (record["zeroshot"], record["selfalign"]))
 
@@ -98,17 +98,17 @@ def expected_figures(samples: list[dict]) -> dict[str, float]:
     up = [(p0, p1) for p0, p1 in misaligned if p1 - p0 > tolerance]
     down = [(p0, p1) for p0, p1 in misaligned if p0 - p1 > tolerance]
     share = (lambda part: len(part) / len(misaligned)) if misaligned else (lambda part: None)  # noqa: E731
-    answers = [a for s in samples for a in s["improved"]["zeroshot"] + s["improved"]["selfalign"]]
+    answers = [a for s in samples for a in s["documents"]["zeroshot"] + s["documents"]["selfalign"]]
 
     def invalid(prompt: str) -> float:
-        given = [a for s in samples for a in s["improved"][prompt]]
+        given = [a for s in samples for a in s["documents"][prompt]]
         return sum(a is None for a in given) / len(given) if given else 0.0
 
     def valid_alignment(prompt: str) -> float | None:
         """The majority answer's share of the valid responses, over the documents with any (sampled runs)."""
         shares = []
         for s in samples:
-            valid = [a for a in s["improved"][prompt] if a is not None]
+            valid = [a for a in s["documents"][prompt] if a is not None]
             if valid:
                 shares.append(valid.count(s["doc"]["answer"]) / len(valid))
         return sum(shares) / len(shares) if shares else None
@@ -200,8 +200,8 @@ def test_every_share_has_a_bootstrap_interval_around_it(report):
     for row in data["rows"]:
         assert row["samples"] is True
         for name, metric in row["metrics"].items():
-            if name in ("documents", "responses", "skipped"):
-                assert metric["ci"] is None
+            if metric["higher_is_better"] is None:  # a count
+                assert metric["ci"] is None and isinstance(metric["value"], int), name
             elif metric["value"] is None:
                 continue
             else:
@@ -259,7 +259,7 @@ def test_explain_runs_get_the_table_of_improved_probes_with_explanations(report,
     text = (tmp_path / "out" / "explanations.md").read_text()
     assert "wvs_selfalign_en_explain (PAK)" in text and "wvs_selfalign_en_persona" not in text
     improved = [s["doc"]["id"] for s in pakistan_run.samples["wvs_selfalign_en_explain"]
-                if s["improved"]["p0"] < 1 and s["improved"]["p1"] > s["improved"]["p0"]]
+                if s["documents"]["p0"] < 1 and s["documents"]["p1"] > s["documents"]["p0"]]
     listed = [line.split(" | ")[0].removeprefix("| ").split(":")[0] for line in text.splitlines()
               if line.startswith("| Q")]
     assert improved and listed == improved

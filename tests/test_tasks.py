@@ -38,6 +38,21 @@ def demonstrations(task, doc) -> list[dict]:
     return task.sampler.sample(5, eval_doc=doc)
 
 
+def prompts(task, doc) -> list[str]:
+    """Every prompt of a document's requests, as lm-eval builds them: fewshot_context, then construct_requests."""
+    return task.request_prompts(doc)
+
+
+@pytest.mark.parametrize(("variant", "count"), [("", 2), ("_logprob", 4), ("_shuffled", 11), ("_persona", 2)])
+def test_a_string_context_makes_the_documents_requests(task_manager, variant, count):
+    """lm-eval hands construct_requests one string: the zero-shot and self-aligned requests are built from it."""
+    task = load_task(task_manager, f"wvs_selfalign_ro{variant}")
+    doc = task.test_docs()[0]
+    context = task.fewshot_context(doc, task.config.num_fewshot)
+    requests = task.construct_requests(doc, context, metadata=(task.config.task, 0, task.config.repeats))
+    assert len(requests) == count
+    assert context in {request.args[0] for request in requests}
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_no_demonstration_leaks_the_probe_or_its_question(task_manager, language):
     """Every strategy, every document: 5 labelled demonstrations, none from the probe's own WVS question."""
@@ -80,17 +95,17 @@ def test_shuffled_reshuffles_the_chrf_set_for_each_sample(task_manager):
     shuffled = load_task(task_manager, "wvs_selfalign_ro_shuffled")
     docs = list(chrf.test_docs())[::25]
     for doc in docs:
-        prompts = shuffled.fewshot_context(doc, 5)
-        assert len(prompts) == 1 + 10 and prompts[0] == chrf.fewshot_context(doc, 5)[0]
-        orders = {tuple(p.split("\n\n", 1)[1].split("Q: ")[0].splitlines()) for p in prompts[1:]}
+        requests = shuffled.construct_requests(doc, shuffled.fewshot_context(doc, 5), metadata=("t", 0, 10))
+        assert [r.repeats for r in requests] == [10] + [1] * 10
+        all_prompts = [r.args[0] for r in requests]
+        assert all_prompts[0] == prompts(chrf, doc)[0]
+        orders = {tuple(p.split("\n\n", 1)[1].split("Q: ")[0].splitlines()) for p in all_prompts[1:]}
         assert len(orders) >= 5  # 10 draws of 5! orders
         assert {frozenset(o) for o in orders} == {frozenset(chrf.demonstrations(doc))}
-        requests = shuffled.construct_requests(doc, prompts, metadata=("t", 0, 10))
-        assert [r.repeats for r in requests] == [10] + [1] * 10
     again = load_task(task_manager, "wvs_selfalign_ro_shuffled")
-    assert again.fewshot_context(docs[0], 5) == shuffled.fewshot_context(docs[0], 5)
+    assert prompts(again, docs[0]) == prompts(shuffled, docs[0])
     other = load_task(task_manager, "wvs_selfalign_ro_shuffled", seed=7)
-    assert other.fewshot_context(docs[0], 5)[1:] != shuffled.fewshot_context(docs[0], 5)[1:]
+    assert prompts(other, docs[0])[1:] != prompts(shuffled, docs[0])[1:]
 
 
 def test_same_seed_same_demonstrations_in_any_document_order(task_manager):
@@ -120,7 +135,7 @@ def test_paper_format_instruction_statements_and_question(task_manager):
         task = load_task(task_manager, f"wvs_selfalign_{language}")
         doc = task.test_docs()[3]
         first, second = option_order(doc, 1234)
-        zero, aligned = task.fewshot_context(doc, 5)
+        zero, aligned = prompts(task, doc)
         opening = INSTRUCTION[language].format(first=first, second=second) + "\n\n"
         assert zero == opening + f"Q: {doc['template']} A:"
         statements = task.demonstrations(doc)
@@ -133,7 +148,7 @@ def test_options_format_is_a_setting(task_manager):
     doc = task.test_docs()[0]
     first, second = option_order(doc, 1234)
     block = f"{doc['template']}\nOptions: {first} / {second}\nAnswer:"
-    zero, aligned = task.fewshot_context(doc, 5)
+    zero, aligned = prompts(task, doc)
     assert zero == block and aligned.endswith("\n\n" + block) and aligned.count("\nAnswer: ") == 5
     assert task.config.metadata["format"] == "options"
     with pytest.raises(DataError, match="unknown prompt format 'html'; known: paper options"):
