@@ -157,7 +157,7 @@ class SelfAlignTask(ConfigurableTask):
         if self.reshuffle:
             draws = [ctx] + [self.build_prompt(doc, shots, aligned=True, draw=d, **context)
                              for d in range(1, self.config.repeats)]
-            task, doc_id, repeats = kwargs.pop("metadata")
+            task, doc_id, repeats = kwargs.pop("metadata", (self.config.task, None, self.config.repeats))
             return [
                 Instance("generate_until", doc, (prompt, deepcopy(self.config.generation_kwargs)), idx=i,
                          metadata=(task, doc_id, repeats if i == 0 else 1), **kwargs)
