@@ -22,6 +22,7 @@ from culture_metrics.prompt import FORMATS
 from culture_metrics.spread import labelled_count, spread
 from culture_metrics.temperature import default_temperature
 
+
 TASK = "wvs_selfalign_en"
 CHAT = {False: [], True: ["--apply_chat_template"]}
 

@@ -23,6 +23,7 @@ from benchmarks.common import child_env, default_model, machine, ratio
 from benchmarks.naive_loop import SEED, cut, load, stop_at
 from culture_metrics.markdown import table
 
+
 TASK = "wvs_selfalign_en"
 
 

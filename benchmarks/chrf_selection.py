@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sacrebleu.metrics import CHRF
@@ -20,6 +20,10 @@ from benchmarks.common import child_env, machine, ratio
 from culture_metrics.markdown import table
 from culture_metrics.selection import ChrfIndex
 from hf_dataset.languages import LANGUAGES
+
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def read_sentences(language: str) -> list[str]:

@@ -14,10 +14,15 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 
 ROOT = Path(__file__).resolve().parents[1]
 TASKS = ROOT / "lm_eval_tasks"
@@ -29,7 +34,8 @@ MODEL_PHASE = re.compile(r"Running (\w+) requests: 100%\|[^\[]*\[(?:(\d+):)?(\d+
 @dataclass
 class Child:
     """One finished child process: wall seconds, peak resident memory, what it printed, and how many cores other
-    processes kept busy meanwhile (the machine is shared: a busy neighbour slows every figure down)."""
+    processes kept busy meanwhile (the machine is shared: a busy neighbour slows every figure down).
+    """
 
     seconds: float
     peak_mib: float
@@ -64,7 +70,7 @@ def busy_seconds() -> float:
 def measure(command: list[str]) -> Child:
     """Run `command` to the end; fail loudly with its output if it fails."""
     start, busy = time.perf_counter(), busy_seconds()
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603
         command, cwd=ROOT, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     output = process.stdout.read()

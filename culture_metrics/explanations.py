@@ -7,10 +7,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from culture_metrics import markdown, metrics
-from culture_metrics.runs import TaskRun
+
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from culture_metrics.runs import TaskRun
+
 
 REPORT_FILE = "explanations.md"
 
@@ -31,7 +37,7 @@ def improved_table(samples: Iterable[dict]) -> str:
         if not (metrics.is_misaligned(record) and metrics.change(record) == "improved"):
             continue
         responses = sample["filtered_resps"][1]
-        aligned = [(r, a) for r, a in zip(responses, record["selfalign"]) if a == doc["answer"]]
+        aligned = [(r, a) for r, a in zip(responses, record["selfalign"], strict=False) if a == doc["answer"]]
         said = explanation(*aligned[0]) if aligned else ""
         zero = ", ".join(f"{answer or 'invalid'} x{n}" for answer, n in Counter(record["zeroshot"]).most_common())
         rows.append([f"{doc['id']}: {doc['template']}", doc["answer"], "<br>".join(record["demonstrations"]), zero,

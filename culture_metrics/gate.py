@@ -19,13 +19,17 @@ documents; anything else is a RunError (exit 2), never a pass.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from culture_metrics.metrics import METRICS
 from culture_metrics.report import interval, resample_indices
 from culture_metrics.runs import RunError, Runs, TaskRun
+
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 
 DEFAULT_METRICS = ("zeroshot_alignment", "selfalign_alignment", "improved")
 DEFAULT_MAX_DROP = 0.05
@@ -102,7 +106,7 @@ def _check(new: TaskRun, base: TaskRun, metric: str, max_drop: float, resamples:
         return Check(run=new, metric=metric, baseline=baseline, new=value, drop=None, ci=None, regressed=False,
                      note=" [not comparable: undefined on one side]")
     drop = sign * (baseline - value)
-    common = dict(run=new, metric=metric, baseline=baseline, new=value, drop=drop)
+    common = {"run": new, "metric": metric, "baseline": baseline, "new": value, "drop": drop}
     why = (
         "--bootstrap 0" if not resamples
         else "no logged samples" if not (new.has_samples and base.has_samples)

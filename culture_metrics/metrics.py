@@ -16,11 +16,15 @@ Soft alignment compares distributions instead of majorities: q0 and q1 are the m
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lm_eval.api.metrics import mean
+
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
 
 Record = dict[str, Any]
 

@@ -6,14 +6,19 @@ matplotlib's constrained layout fits the labels inside it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from culture_metrics.report import Row, language_label
+
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
 
 DPI = 100
 # name -> (title, width and height in pixels)
@@ -66,7 +71,7 @@ def _series_labels(series: list[tuple[str, str]]) -> list[str]:
 
 
 def _grid(rows: Sequence[Row], metric: str) -> np.ndarray:
-    """languages x series, in %; NaN where a run is missing or the share undefined."""
+    """Languages x series, in %; NaN where a run is missing or the share undefined."""
     series, languages = _series(rows), _languages(rows)
     grid = np.full((len(languages), len(series)), np.nan)
     for row in rows:
@@ -81,7 +86,7 @@ def _grid(rows: Sequence[Row], metric: str) -> np.ndarray:
 def _table1(figure: Figure, rows: Sequence[Row]) -> None:
     series, languages = _series(rows), _languages(rows)
     axes = figure.subplots(1, len(CHANGES), sharey=True)
-    for ax, (metric, colours) in zip(axes, CHANGES):
+    for ax, (metric, colours) in zip(axes, CHANGES, strict=False):
         grid = _grid(rows, metric)
         image = ax.imshow(np.ma.masked_invalid(grid), cmap=colours, vmin=0, vmax=100, aspect="auto")
         for (y, x), value in np.ndenumerate(grid):
@@ -144,7 +149,7 @@ def _categories(figure: Figure, rows: Sequence[Row]) -> None:
     most = max((figures["improved_examples"] for row in rows for figures in row.categories.values()), default=0)
     columns = int(np.ceil(np.sqrt(len(series))))
     axes = np.atleast_1d(figure.subplots(int(np.ceil(len(series) / columns)), columns, squeeze=False)).ravel()
-    for ax, key, label in zip(axes, series, _series_labels(series)):
+    for ax, key, label in zip(axes, series, _series_labels(series), strict=False):
         counts = np.full((len(names), len(languages)), np.nan)
         for row in rows:
             if (row.run.model, row.run.strategy) == key:

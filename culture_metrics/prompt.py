@@ -25,12 +25,17 @@ for an explanation.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import pycountry
 from babel import Locale
 
 from hf_dataset.errors import DataError
+
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
 
 DEFAULT_SEED = 1234
 FORMATS: tuple[str, ...] = ("paper", "options")

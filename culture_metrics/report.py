@@ -14,11 +14,9 @@ import os
 import shutil
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +25,12 @@ from culture_metrics.explanations import REPORT_FILE
 from culture_metrics.metrics import METRICS, Record, change, error_reduction_of, is_misaligned
 from culture_metrics.runs import RunError, Runs, TaskRun
 from hf_dataset.languages import LANGUAGE_NAMES, LANGUAGES
+
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from pathlib import Path
+
 
 BOOTSTRAP_SEED = 0
 CONFIDENCE = 0.95
@@ -92,7 +96,7 @@ def categories(run: TaskRun) -> dict[str, dict[str, Any]] | None:
     if not run.has_samples:
         return None
     grouped: dict[str, list[Record]] = defaultdict(list)
-    for doc, record in zip(run.docs, run.records):
+    for doc, record in zip(run.docs, run.records, strict=False):
         grouped[doc.get("category") or "unknown"].append(record)
     return {
         category: {
@@ -188,12 +192,12 @@ def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str,
     lines = [
         "# Self-alignment leaderboard",
         "",
-        "Zero-shot aligned / self-aligned: mean share of the responses giving the country's majority answer, "
+        ("Zero-shot aligned / self-aligned: mean share of the responses giving the country's majority answer, "
         "without and with the demonstrations. Misaligned: share of the documents whose zero-shot answers are not "
         "all the country's majority answer. Improved / unchanged / decreased: shares of those misaligned documents "
         "after self-alignment (the paper's Table 1). Error reduction: mean error-rate reduction over the improved "
         "ones. Invalid: responses that name neither option, zero-shot and self-aligned apart. "
-        f"Values {ci_note}.",
+        f"Values {ci_note}."),
         "",
     ]
     learning = [row for row in rows if format_learning(row)]
@@ -220,8 +224,8 @@ def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str,
         lines += ["", "Runs without logged samples show the results' figures without CIs or categories."]
     lines += ["", "## Provenance", "", markdown.table(PROVENANCE_HEADERS, [_provenance_cells(row.run) for row in rows])]
     if any(row.run.explains and row.run.has_samples for row in rows):
-        lines += ["", "The improved probes of the `_explain` runs, with the model's explanations: "
-                  f"[{REPORT_FILE}]({REPORT_FILE})."]
+        lines += ["", ("The improved probes of the `_explain` runs, with the model's explanations: "
+                  f"[{REPORT_FILE}]({REPORT_FILE}).")]
     if figures:
         lines += ["", "## Figures", ""]
         lines += [f"![{figure['title']}]({figure['file']})" if figure["file"] else

@@ -12,13 +12,17 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from culture_metrics.metrics import METRICS, RECORD, Record
 from hf_dataset.languages import LANGUAGE_COUNTRY
+
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 
 TASK_PREFIX = "wvs_selfalign_"
 DEFAULT_STRATEGY = "chrf"
@@ -206,7 +210,7 @@ def _task_run(path: Path, data: dict, task: str, model: str, warnings: list[str]
 
 
 def _figures(path: Path, task: str, results: dict) -> dict[str, float]:
-    """metric -> value of the task's one filter ('all_responses' when sampled, 'none' for log-likelihoods)."""
+    """Metric -> value of the task's one filter ('all_responses' when sampled, 'none' for log-likelihoods)."""
     figures: dict[str, float] = {}
     filters = set()
     for key, value in results.items():

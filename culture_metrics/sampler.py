@@ -9,14 +9,17 @@ batch order or number of processes.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from lm_eval.api.samplers import ContextSampler
 
 from culture_metrics.prompt import DEFAULT_SEED
 from culture_metrics.selection import ChrfIndex
+
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class SelfAlignSampler(ContextSampler):

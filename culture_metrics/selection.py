@@ -15,13 +15,17 @@ arithmetic repeats sacrebleu's operations in sacrebleu's order, element-wise.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
 from itertools import chain, count, repeat
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from sacrebleu.metrics import CHRF
+
+
+if TYPE_CHECKING:
+    from collections import Counter
+    from collections.abc import Sequence
+
 
 _CHRF = CHRF(word_order=2)
 _ORDERS = _CHRF.char_order + _CHRF.word_order
@@ -95,7 +99,7 @@ class ChrfIndex:
         """Map a sentence's Counters onto the index columns, dropping n-grams no candidate has."""
         columns: list[int] = []
         counts: list[int] = []
-        for vocab, counter in zip(self._vocab, counters):
+        for vocab, counter in zip(self._vocab, counters, strict=False):
             columns.extend(map(vocab.get, counter, repeat(-1)))
             counts.extend(counter.values())
         columns_arr = np.array(columns, dtype=np.int64)
@@ -115,7 +119,7 @@ class ChrfIndex:
 
 
 def _f_scores(hyp_totals: np.ndarray, ref_totals: np.ndarray, matches: np.ndarray) -> np.ndarray:
-    """sacrebleu's ``CHRF._compute_f_score`` (effective-order variant), vectorised over pairs.
+    """Sacrebleu's ``CHRF._compute_f_score`` (effective-order variant), vectorised over pairs.
 
     Axis 0 of every argument is the n-gram order; the other axes broadcast to the
     pairs. An order counts only if both sides have n-grams of it. Precisions and

@@ -15,6 +15,7 @@ import sys
 from culture_metrics.dataset import load_probes
 from hf_dataset.errors import DataError
 
+
 PREFIX = "wvs_selfalign_"
 
 

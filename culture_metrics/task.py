@@ -37,6 +37,7 @@ from culture_metrics.prompt import (
 )
 from hf_dataset.errors import DataError
 
+
 log = logging.getLogger(__name__)
 
 # fewshot_config.doc_to_text / doc_to_target in the YAML: lm-eval passes them when it renders a demonstration.
@@ -51,9 +52,14 @@ class SelfAlignTask(ConfigurableTask):
         self._system_instruction: str | None = None
         self._labelled = None
         self.skipped = 0
-        self.prompt_format = check_format((config.get("metadata") or {}).get("format", DEFAULT_FORMAT))
-        super().__init__(data_dir=data_dir, cache_dir=cache_dir, download_mode=download_mode, config=config)
-        docs = self.test_docs()
+        try:
+            self.prompt_format = check_format((config.get("metadata") or {}).get("format", DEFAULT_FORMAT))
+            super().__init__(data_dir=data_dir, cache_dir=cache_dir, download_mode=download_mode, config=config)
+            docs = self.test_docs()
+        except DataError as error:
+            # lm-eval shows a failed task as a long traceback; the one line that says what to do comes first.
+            log.error("%s cannot be built: %s", config.get("task"), error)
+            raise
         fingerprint = hashlib.sha256(json.dumps(docs.to_list(), sort_keys=True).encode()).hexdigest()[:16]
         self.config.metadata = {
             **(self.config.metadata or {}),

@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+
 SAMPLING_DEFAULT = 1.0  # what transformers, vLLM and the OpenAI API sample at when a model sets nothing
 
 

@@ -24,6 +24,7 @@ from hf_dataset.source import read_probe_files
 from hf_dataset.table import LanguageTable
 from hf_dataset.wvs import EXCLUDED_SECTIONS, Counts, load_counts, section_of
 
+
 SCHEMA = pa.schema(
     [
         ("id", pa.string()),

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hf_dataset.languages import LANGUAGE_NAMES
 from hf_dataset.source import PINNED_SHA256, PINNED_URL
-from hf_dataset.table import LanguageTable
+
+
+if TYPE_CHECKING:
+    from hf_dataset.table import LanguageTable
+
 
 MARKER = "<!-- built by hf_dataset -->"
 

@@ -17,6 +17,7 @@ from typing import Literal
 
 from hf_dataset.errors import DataError
 
+
 COLLAPSE_TABLE = Path(__file__).with_name("collapse.tsv")
 RULES: tuple[str, ...] = ("paper", "drop_middle")
 DEFAULT_RULE = "paper"
@@ -87,7 +88,7 @@ def tsv_rows(path: Path, header: list[str]) -> list[tuple[int, dict[str, str]]]:
         for line, cells in enumerate(reader, start=2):
             if len(cells) != len(header):
                 raise DataError(f"{path}: line {line}: {len(cells)} columns, expected {len(header)}")
-            rows.append((line, dict(zip(header, cells))))
+            rows.append((line, dict(zip(header, cells, strict=False))))
         return rows
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hf_dataset.errors import DataError
 
+
 LANGUAGE_COUNTRY: dict[str, str] = {
     "en": "USA",
     "ro": "ROU",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hf_dataset.errors import DataError
 
+
 ENGLISH_PROBES = Path(__file__).parent / "probes" / "en.tsv"
 UPSTREAM_BLANK = "[MASK]"
 BLANK = "_"

@@ -17,10 +17,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hf_dataset.collapse import tsv_rows
 from hf_dataset.errors import DataError
-from hf_dataset.probes import Probe
+
+
+if TYPE_CHECKING:
+    from hf_dataset.probes import Probe
+
 
 REPAIRS_TABLE = Path(__file__).with_name("probe_quirks.tsv")
 HEADER = ["language", "id", "quirk", "field", "old", "new", "reason"]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from hf_dataset.errors import DataError
 
+
 PINNED_URL = (
     "https://github.com/copenlu/value-probing/raw/ae5e826c664babd0170ec4511198e848e879a260/probes.zip"
 )
@@ -55,7 +56,7 @@ def download(url: str) -> Path:
     os.close(handle)
     try:
         try:
-            with urllib.request.urlopen(url, timeout=60) as response, open(partial, "wb") as out:
+            with urllib.request.urlopen(url, timeout=60) as response, open(partial, "wb") as out:  # noqa: S310
                 while block := response.read(1 << 20):
                     out.write(block)
         except OSError as error:

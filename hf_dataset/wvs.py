@@ -16,6 +16,7 @@ from pathlib import Path
 
 from hf_dataset.errors import DataError
 
+
 FIGURES = Path(__file__).with_name("figures") / "answer_counts.json"
 
 # (first question, last question, section) of the WVS-7 questionnaire.

@@ -2,4 +2,5 @@
 
 from pathlib import Path
 
+
 PATH = Path(__file__).parent

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from lm_eval_tasks import PATH
 
+
 FOLDER = PATH / "wvs_selfalign"
 MARKER = ".installed_by_wvs_selfalign"
 PATTERNS = ("*.yaml", "*_yaml", "README.md")

@@ -7,9 +7,9 @@ import random
 from pathlib import Path
 
 import pytest
-
 from lm_eval_runs import LmEvalRun, run_lm_eval
 from tiny_model import build_tiny_model
+
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"

@@ -14,11 +14,11 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from culture_metrics.answers import normalise, parse_answer
 from hf_dataset.languages import LANGUAGES
+
 
 UPSTREAM = Path("/work/shared/data/value-probing/wvs")
 UPSTREAM_BLANK = "[MASK]"
@@ -337,7 +337,7 @@ noise_words = st.from_regex(r"[xq][xq0-9]{1,5}", fullmatch=True)
 @st.composite
 def cased(draw: st.DrawFn, text: str) -> str:
     flips = draw(st.lists(st.booleans(), min_size=len(text), max_size=len(text)))
-    return "".join(char.upper() if flip else char for char, flip in zip(text, flips))
+    return "".join(char.upper() if flip else char for char, flip in zip(text, flips, strict=False))
 
 
 @st.composite

@@ -7,16 +7,21 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import datasets
 import pytest
-
 from conftest import ANSWER_COUNTS, PROBES_DIR, PROBES_ZIP, ROOT, need_shared
+
 from hf_dataset.build import build, build_tables
 from hf_dataset.collapse import RULES, Sides, label, load_collapse, parse_codes
 from hf_dataset.errors import DataError
 from hf_dataset.languages import LANGUAGE_COUNTRY, LANGUAGES
+
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 COLUMNS = ["id", "question", "category", "language", "country", "template", "option_a", "option_b", "quirk",
            "answer", "share_a", "respondents"]
@@ -24,8 +29,8 @@ PAPER_PROBES = 237  # per language, in the paper
 
 
 def build_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hf_dataset", "build", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "hf_dataset", "build", *args], cwd=ROOT, capture_output=True,  # noqa: S603
+                          text=True, timeout=300, check=False)
 
 
 def test_builds_all_14_languages_from_zip_and_folder_identically(built_dataset, tmp_path):

@@ -6,8 +6,8 @@ import json
 import re
 
 import pytest
-
 from test_report import cli, copy_run, error, expected_figures, only, untrained_logprob_run
+
 
 EN = "wvs_selfalign_en_logprob"
 
@@ -32,8 +32,8 @@ def english_untrained(untrained_run, tmp_path_factory):
 
 
 def check_lines(output: str) -> dict[str, str]:
-    """metric -> its verdict line for the English task."""
-    return {match[1]: match[0] for match in re.finditer(rf"^\S+ +{EN} \(en, USA\) (\w+): .*$", output, re.M)}
+    """Metric -> its verdict line for the English task."""
+    return {match[1]: match[0] for match in re.finditer(rf"^\S+ +{EN} \(en, USA\) (\w+): .*$", output, re.MULTILINE)}
 
 
 def drop(line: str) -> float:

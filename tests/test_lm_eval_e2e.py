@@ -6,13 +6,14 @@ import json
 import math
 
 import pytest
-
 from conftest import ANSWER_COUNTS, need_shared
+from lm_eval_runs import run_lm_eval
+
 from culture_metrics.answers import parse_answer
 from culture_metrics.explanations import improved_table
 from culture_metrics.prompt import EXPLAIN, INSTRUCTION
 from hf_dataset.collapse import load_collapse
-from lm_eval_runs import run_lm_eval
+
 
 METRIC_NAMES = ["misaligned", "improved", "unchanged", "decreased", "error_reduction", "zeroshot_alignment",
                 "selfalign_alignment", "invalid_rate", "documents", "responses", "skipped", "zeroshot_soft_gap",
@@ -48,7 +49,7 @@ def recompute(docs_p: list[tuple[float, float]], tolerance: float) -> dict[str, 
 def jensen_shannon(p: float, q: float) -> float:
     """Base-2 Jensen-Shannon distance between (p, 1-p) and (q, 1-q), written out from the definition."""
     m = [(p + q) / 2, (2 - p - q) / 2]
-    kl = lambda x: sum(a * math.log2(a / b) for a, b in zip(x, m) if a > 0)  # noqa: E731
+    kl = lambda x: sum(a * math.log2(a / b) for a, b in zip(x, m, strict=False) if a > 0)
     return math.sqrt((kl([p, 1 - p]) + kl([q, 1 - q])) / 2)
 
 
@@ -99,8 +100,8 @@ def test_a_response_that_starts_with_a_newline_is_read_from_its_first_visible_li
     """Leading newlines never end a response: the filter reads the first non-empty line; the raw one is kept."""
     starts_on_new_line = 0
     for sample in en_run.samples["wvs_selfalign_en"]:
-        for raw, kept in zip(sample["resps"], sample["filtered_resps"]):
-            for response, filtered in zip(raw, kept):
+        for raw, kept in zip(sample["resps"], sample["filtered_resps"], strict=False):
+            for response, filtered in zip(raw, kept, strict=False):
                 lines = [line.strip() for line in response.splitlines() if line.strip()]
                 assert filtered == (lines[0] if lines else "")
                 starts_on_new_line += response.startswith("\n") and bool(lines)
@@ -183,7 +184,7 @@ def test_same_seed_same_prompts_and_metrics_in_a_new_process(en_run, tiny_model,
 
 def test_another_seed_changes_option_orders(en_run, tiny_model, tmp_path):
     other = run_lm_eval(tmp_path, tiny_model, "wvs_selfalign_en", "--limit", "10", "--seed", "0,1234,1234,99")
-    options = lambda run: [prompts(s)[0].split("\n")[0] for s in run.samples["wvs_selfalign_en"]]  # noqa: E731
+    options = lambda run: [prompts(s)[0].split("\n")[0] for s in run.samples["wvs_selfalign_en"]]
     assert options(en_run) != options(other)
 
 
@@ -204,7 +205,7 @@ def test_logprob_variant_reads_the_option_likelihoods(en_logprob_run):
     assert_same(recompute(docs_p, 0.01), reported)
     on_a = [(p0 if s["doc"]["answer"] == s["doc"]["option_a"] else 1 - p0,
              p1 if s["doc"]["answer"] == s["doc"]["option_a"] else 1 - p1, s["doc"]["share_a"])
-            for (p0, p1), s in zip(docs_p, samples)]
+            for (p0, p1), s in zip(docs_p, samples, strict=False)]
     assert_same(soft(on_a), reported)
     assert reported["invalid_rate"] == 0 and reported["responses"] == 40
 
@@ -280,7 +281,19 @@ def test_unknown_country_fails_clearly(tiny_model, tmp_path):
     run = run_lm_eval(tmp_path, tiny_model, "wvs_selfalign_en", "--limit", "1", "--metadata", '{"country": "XYZ"}',
                       check=False)
     assert run.returncode != 0
-    assert "no WVS-7 figures for country 'XYZ'" in run.output
+    message = "wvs_selfalign_en cannot be built: no WVS-7 figures for country 'XYZ'"
+    assert message in run.output
+    assert run.output.index(message) < run.output.index("Traceback")  # seen first, not only at the bottom
+
+
+def test_a_missing_probe_source_fails_clearly(tiny_model, tmp_path):
+    need_shared()
+    run = run_lm_eval(tmp_path, tiny_model, "wvs_selfalign_ro", "--limit", "1", check=False,
+                      env={"WVS_PROBES": str(tmp_path / "nowhere.zip"), "WVS_CACHE_DIR": str(tmp_path / "cache")})
+    assert run.returncode != 0
+    message = f"wvs_selfalign_ro cannot be built: cannot read the WVS probes from {tmp_path / 'nowhere.zip'}"
+    assert message in run.output and run.output.index(message) < run.output.index("Traceback")
+    assert "Set WVS_PROBES to a local folder" in run.output
 
 
 def test_explanation_table_lists_the_improved_probes(pakistan_run):
@@ -288,7 +301,20 @@ def test_explanation_table_lists_the_improved_probes(pakistan_run):
     improved = [s for s in samples if s["documents"]["p0"] < 1 and s["documents"]["p1"] > s["documents"]["p0"]]
     rows = improved_table(samples).splitlines()[2:]
     assert len(rows) == len(improved)
-    for row, sample in zip(rows, improved):
+    for row, sample in zip(rows, improved, strict=False):
         cells = row.split(" | ")
         assert cells[0] == f"| {sample['doc']['id']}: {sample['doc']['template']}"
         assert cells[2].count("<br>") == 4  # the five demonstrations, completed
+
+
+def test_a_group_prints_scores_weighted_by_documents(tiny_model, tmp_path):
+    """`--tasks wvs_selfalign`: all 14 languages, and each share averaged over them, weighted by documents."""
+    need_shared()
+    run = run_lm_eval(tmp_path, tiny_model, "wvs_selfalign", "--limit", "2")
+    group = run.results["groups"]["wvs_selfalign"]
+    per_task = {task: run.results["results"][task] for task in run.results["group_subtasks"]["wvs_selfalign"]}
+    assert len(per_task) == 14
+    for name in ("zeroshot_alignment", "selfalign_alignment", "misaligned", "zeroshot_invalid_rate"):
+        values = [figures[f"{name},all_responses"] for figures in per_task.values()]
+        assert group[f"{name},all_responses"] == pytest.approx(sum(values) / len(values)), name  # 2 docs each
+    assert "WVS self-alignment: chrF++" in run.output and "Romanian (chrF++)" in run.output

@@ -1,16 +1,22 @@
 """lm-eval's own per-task checks (its tests/test_tasks.py, BaseTasks), re-implemented and run on every task and
-group of the folder, plus stricter checks in the same spirit: what an upstream reviewer's CI would ask of them."""
+group of the folder, plus stricter checks in the same spirit: what an upstream reviewer's CI would ask of them.
+"""
 
 from __future__ import annotations
 
 from itertools import islice
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
-
 from conftest import ROOT, need_shared
+
 from culture_metrics.metrics import METRICS
+
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 FOLDER = ROOT / "lm_eval_tasks" / "wvs_selfalign"
 LIMIT = 10
@@ -77,7 +83,8 @@ def test_build_all_requests(tasks):
 
 def test_construct_requests_from_a_string_context(tasks):
     """lm-eval's test hands construct_requests doc_to_text(doc); stricter: the right number of requests, each a
-    whole prompt (never one request per character)."""
+    whole prompt (never one request per character).
+    """
     for name, task in tasks.items():
         variant = name.split("_", 3)[-1] if name.count("_") >= 3 else ""
         for doc in docs(task):

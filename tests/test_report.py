@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from PIL import Image
-
 from conftest import english_corpus, need_shared
 from lm_eval_runs import LmEvalRun, run_lm_eval
+from PIL import Image
 from tiny_model import build_tiny_model
+
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURE_SIZES = {"table1": (1500, 700), "error_reduction": (1400, 700), "misaligned": (1400, 700),
@@ -43,8 +43,8 @@ def untrained_run(tmp_path_factory) -> LmEvalRun:
 
 
 def cli(*args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "culture_metrics", *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run([sys.executable, "-m", "culture_metrics", *map(str, args)], cwd=ROOT, capture_output=True,  # noqa: S603
+                          text=True, timeout=600, check=False)
 
 
 def error(done: subprocess.CompletedProcess) -> str:
@@ -97,7 +97,7 @@ def expected_figures(samples: list[dict]) -> dict[str, float]:
     misaligned = [(p0, p1) for p0, p1 in ps if p0 < 1 - tolerance]
     up = [(p0, p1) for p0, p1 in misaligned if p1 - p0 > tolerance]
     down = [(p0, p1) for p0, p1 in misaligned if p0 - p1 > tolerance]
-    share = (lambda part: len(part) / len(misaligned)) if misaligned else (lambda part: None)  # noqa: E731
+    share = (lambda part: len(part) / len(misaligned)) if misaligned else (lambda part: None)
     answers = [a for s in samples for a in s["documents"]["zeroshot"] + s["documents"]["selfalign"]]
 
     def invalid(prompt: str) -> float:
@@ -163,7 +163,7 @@ def test_table_equals_a_recomputation_from_the_samples(report, en_run, en_logpro
         assert cells[5] == ("n/a (log-likelihoods)" if row["task"].endswith("_logprob") else "1")
         for cell, name in zip(cells[6:], ["zeroshot_alignment", "selfalign_alignment", "misaligned", "improved",
                                           "unchanged", "decreased", "error_reduction", "zeroshot_invalid_rate",
-                                          "selfalign_invalid_rate"]):
+                                          "selfalign_invalid_rate"], strict=False):
             value = expected[name]
             assert cell.split(" [")[0] == ("n/a" if value is None else f"{100 * value:.1f}"), (row["task"], name)
 

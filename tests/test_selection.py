@@ -5,11 +5,11 @@ from __future__ import annotations
 import string
 
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from sacrebleu.metrics import CHRF
 
 from culture_metrics.selection import ChrfIndex, chrf_scores
+
 
 SACREBLEU = CHRF(word_order=2)
 

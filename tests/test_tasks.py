@@ -6,12 +6,13 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from conftest import ROOT, need_shared
 from sacrebleu.metrics import CHRF
 
-from conftest import ROOT, need_shared
 from culture_metrics.prompt import INSTRUCTION, option_order
 from hf_dataset.errors import DataError
 from hf_dataset.languages import LANGUAGES
+
 
 STRATEGIES = ["", "_random", "_random_cat", "_chrf_cat", "_shuffled"]
 

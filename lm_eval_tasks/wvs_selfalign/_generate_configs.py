@@ -11,6 +11,7 @@ from pathlib import Path
 from culture_metrics.metrics import METRICS
 from hf_dataset.languages import LANGUAGE_NAMES, LANGUAGES
 
+
 HERE = Path(__file__).parent
 VERSION = 2.0
 
