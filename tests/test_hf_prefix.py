@@ -1,0 +1,107 @@
+"""The hf-prefix backend returns what `hf` returns: the same greedy responses, the same sampling distribution,
+stop sequences and token limits per sequence, responses in request order, through lm-eval's API and its CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+import torch
+from conftest import ROOT, need_shared
+from lm_eval.api.instance import Instance
+from lm_eval.api.registry import get_model
+from scipy.stats import chi2_contingency
+
+import culture_metrics.hf_prefix  # noqa: F401  (registers hf-prefix)
+
+
+# A sampled distribution test fails by chance in one run out of 1000 when the two backends do agree; seeded, so
+# a given environment gives the same verdict every time.
+FALSE_ALARM = 0.001
+
+
+@pytest.fixture(scope="module")
+def backends(tiny_model):
+    args = {"pretrained": str(tiny_model), "dtype": "float32", "batch_size": 1, "device": "cpu"}
+    return get_model("hf").create_from_arg_obj(args), get_model("hf-prefix").create_from_arg_obj(args)
+
+
+def requests(prompts: list[str], repeats: int, **gen_kwargs) -> list[Instance]:
+    """What lm-eval hands a backend for a sampled task: each request cloned `repeats` times, in task order."""
+    kwargs = {"until": ["\nQ:", "\nOptions:"], "max_gen_toks": 16, **gen_kwargs}
+    made = [Instance("generate_until", {}, (prompt, dict(kwargs)), idx=0) for prompt in prompts]
+    return [request for request in made for _ in range(repeats)]
+
+
+PROMPTS = [
+    "Family is _ in my life\nOptions: important / not important\nAnswer:",
+    'Fill in the blank (_) with one of the two options: "agree" or "disagree".\n\nQ: I _ that work is a duty A:',
+    "Q: Religion is _ in my life A:",
+]
+
+
+def test_greedy_responses_equal_hf(backends):
+    hf, prefix = backends
+    batch = requests(PROMPTS, 3, do_sample=False, temperature=0.0)
+    expected = hf.generate_until(batch)
+    assert prefix.generate_until(batch) == expected
+    assert len(set(expected[:3])) == 1  # greedy: the repeats of one prompt agree
+
+
+def test_responses_stop_on_their_own_and_keep_the_request_order(backends, tiny_model):
+    """Mixed prompt lengths, interleaved: each response answers its own prompt, cut at a stop string or the limit."""
+    _, prefix = backends
+    interleaved = [r for pair in zip(requests(PROMPTS[:2], 4, do_sample=True, temperature=1.0)[::4],
+                                     requests(PROMPTS[1:], 4, do_sample=True, temperature=1.0)[::4], strict=True)
+                   for r in pair] * 3
+    torch.manual_seed(0)
+    out = prefix.generate_until(interleaved)
+    assert len(out) == len(interleaved)
+    for text in out:
+        assert "\nQ:" not in text and "\nOptions:" not in text
+        assert len(prefix.tok_encode(text, add_special_tokens=False)) <= 16 + 1
+    greedy = requests(PROMPTS, 1, do_sample=False, temperature=0.0)
+    reordered = [greedy[2], greedy[0], greedy[1], greedy[0]]
+    single = {r.args[0]: prefix.generate_until([r])[0] for r in greedy}
+    assert prefix.generate_until(reordered) == [single[r.args[0]] for r in reordered]
+
+
+def first_word(text: str) -> str:
+    words = text.split()
+    return words[0] if words else "<empty>"
+
+
+def test_sampled_responses_follow_hfs_distribution(backends):
+    """Chi-square test of the first words of 300 samples from each backend, one prompt, temperature 1."""
+    hf, prefix = backends
+    batch = requests([PROMPTS[0]], 300, do_sample=True, temperature=1.0)
+    torch.manual_seed(1)
+    expected = Counter(map(first_word, hf.generate_until(batch)))
+    torch.manual_seed(2)
+    observed = Counter(map(first_word, prefix.generate_until(batch)))
+    frequent = [w for w in expected | observed if expected[w] + observed[w] >= 10]
+    table = [[expected[w] for w in frequent] + [sum(expected.values()) - sum(expected[w] for w in frequent)],
+             [observed[w] for w in frequent] + [sum(observed.values()) - sum(observed[w] for w in frequent)]]
+    assert len(frequent) >= 2  # the tiny model samples several first words: the test has something to compare
+    assert chi2_contingency(table).pvalue > FALSE_ALARM, table
+
+
+def test_wvs_lm_eval_runs_a_task_with_hf_prefix(tiny_model, tmp_path):
+    need_shared()
+    env = {**os.environ}
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "culture_metrics.wvs_lm_eval", "run", "--model", "hf-prefix", "--model_args",
+         f"pretrained={tiny_model},dtype=float32", "--tasks", "wvs_selfalign_en", "--limit", "3", "--log_samples",
+         "--output_path", str(tmp_path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    (results,) = tmp_path.rglob("results_*.json")
+    data = json.loads(results.read_text())
+    assert data["config"]["model"] == "hf-prefix"
+    assert data["results"]["wvs_selfalign_en"]["responses,all_responses"] == 60
