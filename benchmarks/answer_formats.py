@@ -47,6 +47,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model folder or hub id (default: the embedded SmolLM2-135M-Instruct)")
     parser.add_argument("--documents", type=int, default=40, help="documents, spread over the categories")
+    parser.add_argument("--backend", default="hf-prefix", help="lm-eval model backend (hf-prefix: same "
+                        "distribution as hf, tests/test_hf_prefix.py, and several times faster)")
     args = parser.parse_args()
     model = args.model or default_model()
     temperature = default_temperature(model)
@@ -61,6 +63,7 @@ def main() -> None:
                 run = lm_eval(
                     model, TASK, documents, Path(scratch) / f"{prompt_format}-{chat}", *flags,
                     "--metadata", json.dumps({"format": prompt_format}), "--gen_kwargs", f"temperature={temperature}",
+                    backend=args.backend,
                 )
                 zero, aligned = valid_share(run.samples, "zeroshot"), valid_share(run.samples, "selfalign")
                 scores[(prompt_format, chat)] = (zero[0] / zero[1], aligned[0] / aligned[1])
@@ -68,7 +71,8 @@ def main() -> None:
                     f"`{prompt_format}`", "yes" if chat else "no", percent(zero), percent(aligned),
                     percent(empty_share(run.samples)), mean_p([per_document(s) for s in run.samples]),
                 ])
-    print(f"\n{TASK}, {len(documents)} documents spread over the categories, temperature {temperature}\n")
+    print(f"\n{TASK}, {len(documents)} documents spread over the categories, temperature {temperature}, "
+          f"`--model {args.backend}`\n")
     print(table(
         ["format", "chat template", "valid zero-shot", "valid self-aligned", "empty zero-shot (raw)", "mean p0 / p1"],
         rows,

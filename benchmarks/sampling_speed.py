@@ -1,6 +1,7 @@
-"""Documents per second of the sampled self-alignment task: the harness at several batch sizes against plain
-transformers loops (one sample at a time, the 10 samples of a prompt grouped, and grouped over one shared prompt
-cache), on the same documents, with the same prompts (checked) and the same number of samples.
+"""Documents per second of the sampled self-alignment task: the harness at several batch sizes and with the
+project's `hf-prefix` backend against plain transformers loops (one sample at a time, the 10 samples of a prompt
+grouped, and grouped over one shared prompt cache), on the same documents, with the same prompts (checked) and the
+same number of samples.
 
 Every variant runs in its own process, one after the other; the table gives wall time (start-up included), the time
 spent generating (lm_eval's progress bar; the loop's own clock), documents per second on both, the ratio to the
@@ -81,6 +82,13 @@ def main() -> None:
                 [prompts(sample) for sample in run.samples], [per_document(sample) for sample in run.samples],
             ))
             print(f"harness batch {batch_size}: {run.seconds:.0f} s", file=sys.stderr, flush=True)
+        run = lm_eval(model, TASK, args.limit, folder / "hf-prefix", backend="hf-prefix")
+        measured.append(Variant(
+            "harness `--model hf-prefix`", run, run.model_seconds,
+            sum(len(group) for sample in run.samples for group in sample["resps"]),
+            [prompts(sample) for sample in run.samples], [per_document(sample) for sample in run.samples],
+        ))
+        print(f"harness hf-prefix: {run.seconds:.0f} s", file=sys.stderr, flush=True)
         for mode in LOOPS:
             child, result = loop(model, args.limit, mode, folder)
             documents = result["documents"]

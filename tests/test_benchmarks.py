@@ -31,7 +31,8 @@ def test_sampling_speed_compares_the_harness_and_the_loops_on_identical_prompts(
     assert done.returncode == 0, done.stderr[-3000:]
     assert "first 2 documents, 40 sampled responses in all, identical prompts" in done.stdout
     variants = [row[0] for row in table_rows(done.stdout)]
-    assert variants == ["harness `--batch_size 1`", "harness `--batch_size 2`", "loop `naive`", "loop `grouped`",
+    assert variants == ["harness `--batch_size 1`", "harness `--batch_size 2`", "harness `--model hf-prefix`",
+                        "loop `naive`", "loop `grouped`",
                         "loop `prefix`"]
     assert all(float(row[1]) > 0 and float(row[6]) > 0 for row in table_rows(done.stdout))
 
