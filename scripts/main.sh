@@ -4,7 +4,9 @@
 # categories, a few minutes on 2 CPU cores. Override with environment variables:
 #   MODEL=/path/or/hub-id   any model lm_eval's `hf` backend loads (the default model runs offline)
 #   LIMIT=N                 probes to score, spread evenly over the WVS categories (LIMIT=all: every probe)
-#   BATCH_SIZE=N            lm_eval --batch_size (1: fastest on CPU, see benchmarks/README.md)
+#   BACKEND=hf-prefix|hf    lm-eval model backend (hf-prefix: each prompt computed once for its 10 samples, the
+#                           fastest on CPU, see benchmarks/README.md)
+#   BATCH_SIZE=N            lm_eval --batch_size (1: fastest for hf on CPU)
 #   TEMPERATURE=T           sampling temperature (default: the model's own, from its generation_config.json)
 #   FORMAT=paper|options    prompt format (default: paper, the paper's)
 #   CHAT_TEMPLATE=1|0       apply the model's chat template (default: 1, for instruction-tuned models)
@@ -20,6 +22,7 @@ if [ -z "${WVS_PROBES:-}" ] && [ -f "$shared_probes" ]; then
 fi
 LIMIT="${LIMIT:-20}"
 BATCH_SIZE="${BATCH_SIZE:-1}"
+BACKEND="${BACKEND:-hf-prefix}"
 FORMAT="${FORMAT:-paper}"
 CHAT_TEMPLATE="${CHAT_TEMPLATE:-1}"
 OUT="${OUT:-out/main}"
@@ -35,7 +38,7 @@ fi
 TEMPERATURE="${TEMPERATURE:-$(python -m culture_metrics.temperature "$MODEL")}"
 echo "$MODEL (temperature $TEMPERATURE)" >&2
 
-echo "== lm_eval wvs_selfalign_en (probes: $LIMIT, format: $FORMAT, chat template: $CHAT_TEMPLATE)" >&2
+echo "== lm_eval wvs_selfalign_en (probes: $LIMIT, format: $FORMAT, chat template: $CHAT_TEMPLATE, $BACKEND)" >&2
 options=(--metadata "{\"format\": \"$FORMAT\"}" --gen_kwargs "temperature=$TEMPERATURE")
 if [ "$LIMIT" != all ]; then
   options+=(--samples "$(python -m culture_metrics.spread wvs_selfalign_en "$LIMIT")")
@@ -44,7 +47,8 @@ if [ "$CHAT_TEMPLATE" = 1 ]; then
   options+=(--apply_chat_template)
 fi
 rm -rf "$OUT/runs"
-lm_eval run --model hf --model_args "pretrained=$MODEL" --include_path lm_eval_tasks --tasks wvs_selfalign_en \
+# wvs-lm-eval: lm_eval's own command line, with the project's tasks and the hf-prefix backend registered
+wvs-lm-eval run --model "$BACKEND" --model_args "pretrained=$MODEL" --tasks wvs_selfalign_en \
   "${options[@]}" --batch_size "$BATCH_SIZE" --log_samples --output_path "$OUT/runs" >&2
 
 echo "== report" >&2
