@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from culture_metrics import explanations, gate, report, runs
+from culture_metrics import explanations, gate, paper, report, runs
 from culture_metrics.metrics import METRICS
 
 
@@ -40,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     board.add_argument("results", nargs="+", type=Path, help="lm-eval output folders or results_*.json files")
     board.add_argument("--out", type=Path, required=True, help="report folder (replaced whole, or left untouched)")
     board.add_argument("--bootstrap", type=_resamples, default=1000, help="resamples for the CIs (default 1000)")
+    board.add_argument("--paper-model", action="append", default=[], metavar="RUN_MODEL=PAPER_MODEL",
+                       type=_paper_model,
+                       help="compare a run with one of the paper's models when its name does not say so, e.g. "
+                            "/models/llama3=Llama3-8B (runs named by a paper checkpoint are found alone)")
     check = commands.add_parser("gate", help="exit 1 if RESULTS regressed against BASELINE")
     check.add_argument("results", type=Path, help="the new run: an lm-eval output folder or results file")
     check.add_argument("--baseline", type=Path, required=True, help="the baseline run, same tasks")
@@ -51,6 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _paper_model(text: str) -> tuple[str, str]:
+    run_model, _, paper_name = text.rpartition("=")
+    known = paper.models(paper.load())
+    if not run_model or paper_name not in known:
+        raise argparse.ArgumentTypeError(f"expected RUN_MODEL=PAPER_MODEL with PAPER_MODEL one of {', '.join(known)}")
+    return run_model, paper_name
+
+
 def _warn(warnings: Sequence[str]) -> None:
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -59,7 +71,7 @@ def _warn(warnings: Sequence[str]) -> None:
 def _report(args: argparse.Namespace) -> int:
     loaded = runs.load(args.results)
     _warn(loaded.warnings)
-    rows = report.build(loaded, args.bootstrap)
+    rows = report.build(loaded, args.bootstrap, dict(args.paper_model))
     from culture_metrics import plots  # matplotlib only where figures are drawn
 
     with report.staged_folder(args.out) as folder:

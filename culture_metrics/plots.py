@@ -89,10 +89,14 @@ def _table1(figure: Figure, rows: Sequence[Row]) -> None:
     for ax, (metric, colours) in zip(axes, CHANGES, strict=False):
         grid = _grid(rows, metric)
         image = ax.imshow(np.ma.masked_invalid(grid), cmap=colours, vmin=0, vmax=100, aspect="auto")
+        papers = {(language_label(row.run), (row.run.model, row.run.strategy)): row.paper[metric]
+                  for row in rows if row.paper is not None}
         for (y, x), value in np.ndenumerate(grid):
-            ax.text(x, y, "n/a" if np.isnan(value) else f"{value:.0f}", ha="center", va="center",
-                    color="white" if value > 60 else "black", fontsize=8)
-        ax.set_title(f"{metric} (% of misaligned)")
+            text = "n/a" if np.isnan(value) else f"{value:.0f}"
+            if (languages[y], series[x]) in papers:
+                text += f"\n(paper {papers[languages[y], series[x]]:.0f})"
+            ax.text(x, y, text, ha="center", va="center", color="white" if value > 60 else "black", fontsize=8)
+        ax.set_title(f"{metric} (% of misaligned)" + (", the paper's in brackets" if papers else ""), fontsize=9)
         ax.set_xticks(range(len(series)), _series_labels(series), rotation=45, ha="right", fontsize=8)
         ax.set_yticks(range(len(languages)), languages)
         figure.colorbar(image, ax=ax, shrink=0.8)

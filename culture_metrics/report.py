@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from culture_metrics import markdown
+from culture_metrics import markdown, paper
 from culture_metrics.explanations import REPORT_FILE
 from culture_metrics.metrics import METRICS, Record, change, error_reduction_of, is_misaligned
-from culture_metrics.runs import RunError, Runs, TaskRun
+from culture_metrics.runs import DEFAULT_STRATEGY, RunError, Runs, TaskRun
 from hf_dataset.languages import LANGUAGE_NAMES, LANGUAGES
 
 
@@ -58,6 +58,8 @@ class Row:
     metrics: dict[str, Estimate]
     categories: dict[str, dict[str, Any]] | None
     reductions: tuple[float, ...] | None
+    paper_model: str | None = None  # the paper's model this run is, in the paper's setting
+    paper: dict[str, float] | None = None  # the paper's improved / unchanged / decreased for it, in %
 
 
 def resample_indices(documents: int, resamples: int, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
@@ -114,12 +116,44 @@ def reductions(run: TaskRun) -> tuple[float, ...] | None:
     return tuple(error_reduction_of(r) for r in run.records if is_misaligned(r) and change(r) == "improved")
 
 
-def build(runs: Runs, resamples: int) -> list[Row]:
-    """The rows in a stable order: strategy, model, then the paper's language order."""
+def build(runs: Runs, resamples: int, paper_models: dict[str, str] | None = None) -> list[Row]:
+    """The rows in a stable order: strategy, model, then the paper's language order.
+
+    `paper_models` names runs of the paper's models whose names do not say so: {run model: paper model}.
+    """
     order = {language: index for index, language in enumerate(LANGUAGES)}
     ordered = sorted(runs.runs, key=lambda r: (r.strategy, r.model, order.get(r.language, len(order)), r.language,
                                                r.country))
-    return [Row(run, estimates(run, resamples), categories(run), reductions(run)) for run in ordered]
+    table = paper.load()
+    rows = []
+    for run in ordered:
+        model = None
+        if run.strategy == DEFAULT_STRATEGY and run.default_country:
+            model = paper.paper_model(run.model, table, paper_models or {})
+        rows.append(Row(run, estimates(run, resamples), categories(run), reductions(run), model,
+                        paper.figures(table, model, run.language) if model else None))
+    return rows
+
+
+def beside_the_paper(row: Row) -> dict[str, Any] | None:
+    """The paper's Table 1 figures for this run, ours, and ours minus the paper's, in %."""
+    if row.paper is None:
+        return None
+    ours = {change: 100 * row.metrics[change].value if row.metrics.get(change) and row.metrics[change].value
+            is not None else None for change in paper.CHANGES}
+    return {
+        "model": row.paper_model,
+        "paper": row.paper,
+        "ours": ours,
+        "difference": {c: None if ours[c] is None else ours[c] - row.paper[c] for c in paper.CHANGES},
+    }
+
+
+def paper_reference(rows: Sequence[Row]) -> list[dict[str, Any]]:
+    """The paper's Table 1 rows for the languages of the report: shown for reference, labelled as the paper's."""
+    languages = {row.run.language for row in rows}
+    return [{"paper_model": r.model, "checkpoint": r.checkpoint, "temperature": r.temperature,
+             "language": r.language, **r.figures} for r in paper.load() if r.language in languages]
 
 
 def to_json(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str, dict], resamples: int) -> dict:
@@ -138,6 +172,7 @@ def to_json(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str, dic
                 "samples": row.run.has_samples,
                 "temperature": temperature(row.run),
                 "format_learning": format_learning(row),
+                "beside_the_paper": beside_the_paper(row),
                 "metrics": {
                     name: {
                         "value": estimate.value,
@@ -155,6 +190,8 @@ def to_json(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str, dic
         ],
         "warnings": list(warnings),
         "figures": figures,
+        "paper_table1": {"source": "Choenni & Shutova (2024), Table 1 (culture_metrics/data/PAPER.md)",
+                         "rows": paper_reference(rows)},
     }
 
 
@@ -222,6 +259,7 @@ def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str,
     ])]
     if any(not row.run.has_samples for row in rows):
         lines += ["", "Runs without logged samples show the results' figures without CIs or categories."]
+    lines += ["", *_paper_section(rows)]
     lines += ["", "## Provenance", "", markdown.table(PROVENANCE_HEADERS, [_provenance_cells(row.run) for row in rows])]
     if any(row.run.explains and row.run.has_samples for row in rows):
         lines += ["", ("The improved probes of the `_explain` runs, with the model's explanations: "
@@ -232,6 +270,36 @@ def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str,
                   f"- {figure['title']}: not drawn ({figure['reason']})" for figure in figures.values()]
     lines.append("")
     return "\n".join(lines)
+
+
+def _paper_section(rows: Sequence[Row]) -> list[str]:
+    """Our Table 1 beside the paper's for runs of its models; otherwise the paper's rows, labelled as such."""
+    lines = ["## Beside the paper (Choenni & Shutova, 2024, Table 1)", ""]
+    compared = [(row, beside_the_paper(row)) for row in rows if row.paper is not None]
+    if compared:
+        cell = lambda v: "n/a" if v is None else f"{v:.1f}"
+        lines.append(markdown.table(
+            ["Model", "Paper's model", "Language", *(f"{c.capitalize()} % (ours / paper / difference)"
+                                                     for c in paper.CHANGES)],
+            [[row.run.name, side["model"], language_label(row.run),
+              *(f"{cell(side['ours'][c])} / {side['paper'][c]:.0f} / {cell(side['difference'][c])}"
+                for c in paper.CHANGES)]
+             for row, side in compared],
+        ))
+        lines.append("")
+    reference = [r for r in paper_reference(rows) if not any(
+        row.paper_model == r["paper_model"] and row.run.language == r["language"] for row, _ in compared)]
+    if reference:
+        lines += [
+            "The paper's own figures for the languages of this report (its models, not this report's runs):",
+            "",
+            markdown.table(["Paper's model", "Checkpoint", "Temperature", "Language", "Improved %", "Unchanged %",
+                            "Decreased %"],
+                           [[f"paper: {r['paper_model']}", r["checkpoint"], f"{r['temperature']:g}",
+                             LANGUAGE_NAMES.get(r["language"], r["language"]),
+                             *(f"{r[c]:.0f}" for c in paper.CHANGES)] for r in reference]),
+        ]
+    return lines
 
 
 def _temperature_cell(run: TaskRun) -> str:
