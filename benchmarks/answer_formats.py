@@ -17,8 +17,8 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.common import child_env, default_model, lm_eval, machine, mean_p, per_document
-from culture_metrics.markdown import table
 from culture_metrics.prompt import FORMATS
+from culture_metrics.reporting.markdown import table
 from culture_metrics.spread import labelled_count, spread
 from culture_metrics.temperature import default_temperature
 

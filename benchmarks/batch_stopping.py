@@ -21,7 +21,7 @@ from lm_eval.models.utils_hf import stop_sequences_criteria
 
 from benchmarks.common import child_env, default_model, machine, ratio
 from benchmarks.naive_loop import SEED, cut, load, stop_at
-from culture_metrics.markdown import table
+from culture_metrics.reporting.markdown import table
 
 
 TASK = "wvs_selfalign_en"

@@ -17,7 +17,7 @@ import numpy as np
 from sacrebleu.metrics import CHRF
 
 from benchmarks.common import child_env, machine, ratio
-from culture_metrics.markdown import table
+from culture_metrics.reporting.markdown import table
 from culture_metrics.selection import ChrfIndex
 from hf_dataset.languages import LANGUAGES
 

@@ -123,7 +123,7 @@ def mean_p(pairs: Sequence[tuple[float, float]]) -> str:
 
 
 def default_model() -> str:
-    from culture_metrics.default_model import prepare
+    from scripts.default_model import prepare
 
     return str(prepare())
 

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from benchmarks.common import default_model, lm_eval, machine, mean_p, per_document, rate, ratio
-from culture_metrics.markdown import table
+from culture_metrics.reporting.markdown import table
 
 
 TASK = "wvs_selfalign_en"

@@ -31,7 +31,7 @@ from benchmarks.common import (
     rate,
     ratio,
 )
-from culture_metrics.markdown import table
+from culture_metrics.reporting.markdown import table
 
 
 TASK = "wvs_selfalign_en"

@@ -32,7 +32,7 @@ python -m hf_dataset build ${WVS_PROBES:+--probes "$WVS_PROBES"} --out "$OUT/wvs
 
 echo "== model" >&2
 if [ -z "${MODEL:-}" ]; then
-  MODEL="$(python -m culture_metrics.default_model)"
+  MODEL="$(python -m scripts.default_model)"
   export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1   # the default model needs no hub
 fi
 TEMPERATURE="${TEMPERATURE:-$(python -m culture_metrics.temperature "$MODEL")}"

