@@ -10,7 +10,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from culture_metrics import default_model
+from scripts import default_model
 
 
 @pytest.fixture()
