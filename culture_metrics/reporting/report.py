@@ -24,6 +24,7 @@ from culture_metrics.metrics import METRICS, Record, change, error_reduction_of,
 from culture_metrics.reporting import markdown, paper
 from culture_metrics.reporting.explanations import REPORT_FILE
 from culture_metrics.reporting.runs import DEFAULT_STRATEGY, RunError, Runs, TaskRun
+from hf_dataset.card import INDONESIA_NOTE
 from hf_dataset.languages import LANGUAGE_NAMES, LANGUAGES
 
 
@@ -249,6 +250,8 @@ def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str,
             for row in learning
         ]
         lines.append("")
+    if any(row.run.country == "IDN" for row in rows):
+        lines += [f"{INDONESIA_NOTE}.", ""]
     if warnings:
         lines += ["## Warnings", "", *(f"- {warning}" for warning in warnings), ""]
     lines += ["## Table 1", "", markdown.table(headers, [
