@@ -31,6 +31,7 @@ import pycountry
 from babel import Locale
 
 from hf_dataset.errors import DataError
+from hf_dataset.probes import BLANK
 
 
 if TYPE_CHECKING:
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 DEFAULT_SEED = 1234
 FORMATS: tuple[str, ...] = ("paper", "options")
 DEFAULT_FORMAT = "paper"
-BLANK = "_"
 
 
 def check_format(prompt_format: str) -> str:
