@@ -95,7 +95,7 @@ def lm_eval(
     documents = (
         ["--samples", json.dumps({task: limit})] if isinstance(limit, list) else ["--limit", str(limit)]
     )
-    command = "culture_metrics.wvs_lm_eval" if backend == "hf-prefix" else "lm_eval"
+    command = "culture_metrics.backends.wvs_lm_eval" if backend == "hf-prefix" else "lm_eval"
     child = measure([
         sys.executable, "-m", command, "run", "--model", backend, "--model_args", f"pretrained={model}",
         "--include_path", str(TASKS), "--tasks", task, *documents, "--batch_size", str(batch_size),

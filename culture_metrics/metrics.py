@@ -8,6 +8,13 @@ METRICS takes one value from each record and aggregates them (METRICS[name].of(r
 `tolerance` is 0 for sampled responses and 0.01 for probabilities: a document is misaligned when p0 < 1 - tolerance,
 improved when p1 - p0 > tolerance, decreased when p0 - p1 > tolerance, unchanged otherwise.
 
+Collapse guard: a backend that does not really sample (one seed sent with every request, a server that samples only
+when the model's generation config says so) returns one response ten times, and p0, p1 and everything built on them
+silently stop meaning what they say. `distinct` records how many distinct raw responses each sampled prompt got;
+`collapsed` is the share of a document's prompts whose samples are one response repeated, and where it exceeds
+COLLAPSED_MAJORITY over a run, collapse_warning says so (in the results and at the top of the report). A confident
+model may answer one way ten times: the warning states what was seen, not a verdict.
+
 Soft alignment compares distributions instead of majorities: q0 and q1 are the model's share of valid responses
 (or its probability) on option_a's side, set against the country's `share_a`, so a 52/48 country is matched by a
 52/48 model rather than by a unanimous one.
@@ -30,6 +37,7 @@ Record = dict[str, Any]
 
 SAMPLED_TOLERANCE = 0.0
 LOGPROB_TOLERANCE = 0.01
+COLLAPSED_MAJORITY = 0.5
 
 
 def record(
@@ -45,13 +53,15 @@ def record(
     q1: float | None = None,
     share_a: float | None = None,
     demonstrations: Sequence[str] = (),
+    distinct: Sequence[int] = (),
 ) -> Record:
     """One document's outcome.
 
     `zeroshot`/`selfalign` hold each parsed response (None for an invalid one); `responses` counts the model
     outputs the figures rest on (generations, or scored options in `_logprob` tasks). `q0`/`q1` are the model's
     share on option_a's side (None when no response was valid) and `share_a` the country's; `demonstrations` are
-    the self-aligned prompt's demonstrations as completed sentences, for readers of the samples.
+    the self-aligned prompt's demonstrations as completed sentences, for readers of the samples; `distinct` the
+    number of distinct raw responses of each prompt sampled more than once (empty when nothing is sampled).
     """
     return {
         "p0": p0,
@@ -65,6 +75,7 @@ def record(
         "q1": q1,
         "share_a": share_a,
         "demonstrations": list(demonstrations),
+        "distinct": list(distinct),
     }
 
 
@@ -125,6 +136,21 @@ def absolute_gap(p: float, q: float) -> float:
     return abs(p - q)
 
 
+def _collapsed(r: Record) -> float | None:
+    counts = r.get("distinct") or []
+    return sum(count == 1 for count in counts) / len(counts) if counts else None
+
+
+def collapse_warning(share: float | None) -> str | None:
+    """What to tell the user when most sampled prompts of a run (`collapsed`) got one response repeated."""
+    if share is None or share <= COLLAPSED_MAJORITY:
+        return None
+    return (f"the samples look collapsed: identical responses on {100 * share:.0f}% of the sampled prompts at a "
+            "temperature above 0. The backend may not be sampling (e.g. the same seed sent with every request, or "
+            "a server that samples only when the model's generation config sets do_sample), and the distribution "
+            "metrics of this run (misaligned, improved, error_reduction, ...) do not hold")
+
+
 def _among_misaligned(outcome: str) -> Callable[[Record], float | None]:
     return lambda r: float(change(r) == outcome) if is_misaligned(r) else None
 
@@ -182,6 +208,8 @@ METRICS: dict[str, Metric] = {
                                        "zero-shot alignment among valid responses only"),
     "selfalign_valid_alignment": Metric(_valid_alignment("q1"), mean, True,
                                         "self-aligned alignment among valid responses only"),
+    "collapsed": Metric(_collapsed, mean, False,
+                        "share of sampled prompts whose samples are one response repeated (collapse guard)"),
     "zeroshot_soft_gap": Metric(_soft("q0", absolute_gap), mean, False,
                                 "mean |model share on option_a - country share_a|, zero-shot"),
     "selfalign_soft_gap": Metric(_soft("q1", absolute_gap), mean, False, "the same, self-aligned"),

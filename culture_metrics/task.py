@@ -51,6 +51,7 @@ class SelfAlignTask(ConfigurableTask):
         self._seed = DEFAULT_SEED
         self._system_instruction: str | None = None
         self._labelled = None
+        self._distinct: dict[tuple[str, int], int] = {}
         self.skipped = 0
         try:
             self.prompt_format = check_format((config.get("metadata") or {}).get("format", DEFAULT_FORMAT))
@@ -187,6 +188,18 @@ class SelfAlignTask(ConfigurableTask):
         requests = self.construct_requests(doc, context, metadata=(self.config.task, 0, self.config.repeats))
         return list(dict.fromkeys(request.args[0] for request in requests))
 
+    def apply_filters(self) -> None:
+        """Count the distinct raw responses of each request first: the filters keep only their first lines."""
+        self._distinct = {(instance.doc["id"], instance.idx): len(set(instance.resps)) for instance in self.instances
+                          if instance.request_type == "generate_until" and len(instance.resps) > 1}
+        super().apply_filters()
+
+    @property
+    def sampling(self) -> bool:
+        """Whether the run samples at all: greedy requests are meant to repeat one response."""
+        kwargs = self.config.generation_kwargs or {}
+        return not self.logprob and bool(kwargs.get("do_sample", True)) and float(kwargs.get("temperature", 0)) > 0
+
     def process_results(self, doc: dict, results: list) -> dict[str, metrics.Record]:
         if self.logprob:
             (zero_a, _), (zero_b, _), (aligned_a, _), (aligned_b, _) = results
@@ -216,11 +229,24 @@ class SelfAlignTask(ConfigurableTask):
                 q1=option_a_share(doc, selfalign),
                 share_a=doc["share_a"],
                 demonstrations=self.demonstrations(doc),
+                distinct=[self._distinct[doc["id"], idx] for idx in range(len(results))
+                          if (doc["id"], idx) in self._distinct] if self.sampling else [],
             )
         return metrics.items(record)
 
     def aggregation(self) -> dict:
-        return {name: metric.aggregate for name, metric in metrics.METRICS.items()}
+        return {**{name: metric.aggregate for name, metric in metrics.METRICS.items()},
+                metrics.RECORD: self._count_and_check}
+
+    def _count_and_check(self, records: list[metrics.Record]) -> int:
+        """The documents count, and the one place that sees every record of the run at once (on rank 0): where
+        the samples look collapsed, the warning goes into the task's metadata, which the results carry.
+        """
+        warning = metrics.collapse_warning(metrics.METRICS["collapsed"].of(records))
+        if warning:
+            log.warning("%s: %s", self.config.task, warning)
+            self.config.metadata = {**(self.config.metadata or {}), "sampling_warning": warning}
+        return metrics.METRICS[metrics.RECORD].aggregate(records)
 
     def higher_is_better(self) -> dict:
         return {name: metric.higher_is_better for name, metric in metrics.METRICS.items()}

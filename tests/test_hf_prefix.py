@@ -17,7 +17,7 @@ from lm_eval.api.instance import Instance
 from lm_eval.api.registry import get_model
 from scipy.stats import chi2_contingency
 
-import culture_metrics.hf_prefix  # noqa: F401  (registers hf-prefix)
+import culture_metrics.backends  # noqa: F401  (registers hf-prefix)
 
 
 # A sampled distribution test fails by chance in one run out of 1000 when the two backends do agree; seeded, so
@@ -95,7 +95,7 @@ def test_wvs_lm_eval_runs_a_task_with_hf_prefix(tiny_model, tmp_path):
     need_shared()
     env = {**os.environ}
     done = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "culture_metrics.wvs_lm_eval", "run", "--model", "hf-prefix", "--model_args",
+        [sys.executable, "-m", "culture_metrics.backends.wvs_lm_eval", "run", "--model", "hf-prefix", "--model_args",
          f"pretrained={tiny_model},dtype=float32", "--tasks", "wvs_selfalign_en", "--limit", "3", "--log_samples",
          "--output_path", str(tmp_path)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,

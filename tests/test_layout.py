@@ -1,5 +1,5 @@
-"""The house's two halves: the engine (what lm-eval calls) never imports the reporting side, and no module
-imports itself back through others.
+"""The house's parts: the engine (what lm-eval calls for the tasks) imports neither the model backends nor the
+reporting side, the backends do not import the reporting side, and no module imports itself back through others.
 """
 
 from __future__ import annotations
@@ -32,10 +32,19 @@ def module_files() -> dict[str, object]:
     return modules
 
 
-def test_the_engine_never_imports_the_reporting_side():
+def test_the_engine_imports_neither_backends_nor_reporting():
     engine = [p for p in (ROOT / "culture_metrics").glob("*.py") if p.name != "__main__.py"]
     assert len(engine) >= 10
     for path in engine:
+        assert not [name for name in imports(path)
+                    if name.startswith(("culture_metrics.reporting", "culture_metrics.backends"))], path.name
+
+
+def test_the_backends_live_together_and_never_import_the_reporting_side():
+    backends = sorted(p.name for p in (ROOT / "culture_metrics" / "backends").glob("*.py"))
+    assert backends == ["__init__.py", "hf_prefix.py", "served.py", "wvs_lm_eval.py"]
+    assert not [p.name for p in (ROOT / "culture_metrics").glob("*.py") if p.name in backends[1:]]
+    for path in (ROOT / "culture_metrics" / "backends").glob("*.py"):
         assert not [name for name in imports(path) if name.startswith("culture_metrics.reporting")], path.name
 
 

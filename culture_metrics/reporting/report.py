@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from culture_metrics.metrics import METRICS, Record, change, error_reduction_of, is_misaligned
+from culture_metrics.metrics import METRICS, Record, change, collapse_warning, error_reduction_of, is_misaligned
 from culture_metrics.reporting import markdown, paper
 from culture_metrics.reporting.explanations import REPORT_FILE
 from culture_metrics.reporting.runs import DEFAULT_STRATEGY, RunError, Runs, TaskRun
@@ -249,6 +249,11 @@ def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str,
             "leaderboard.json)."
             for row in learning
         ]
+        lines.append("")
+    collapsed = [(row, warning) for row in rows if (warning := collapse_warning(getattr(row.metrics.get("collapsed"), "value", None)))]
+    if collapsed:
+        lines += ["## ⚠ Samples that look collapsed", ""]
+        lines += [f"- **{row.run.name}, {row.run.task}**: {warning}." for row, warning in collapsed]
         lines.append("")
     if any(row.run.country == "IDN" for row in rows):
         lines += [f"{INDONESIA_NOTE}.", ""]

@@ -6,7 +6,7 @@ computes each prompt once, copies its cache for all of its samples and samples t
 stopping on its own at a stop string, EOS or the token limit. Greedy requests are generated once and repeated.
 Everything else (log-likelihood requests, chat templates, devices, dtypes) is `hf`'s own.
 
-    lm_eval --model hf-prefix ...        # after `import culture_metrics.hf_prefix`, e.g. through `wvs-lm-eval`
+    wvs-lm-eval run --model hf-prefix ...   # or lm-eval's Python API after `import culture_metrics.backends`
 """
 
 from __future__ import annotations
