@@ -22,23 +22,40 @@ class LmEvalRun:
     samples: dict[str, list[dict]] = field(default_factory=dict)  # task -> logged samples, by doc_id
 
 
-def run_lm_eval(out: Path, model: Path, tasks: str, *extra: str, env: dict | None = None, check: bool = True) -> LmEvalRun:
-    command = [
-        sys.executable, "-m", "lm_eval", "run",
-        "--model", "hf",
-        "--model_args", f"pretrained={model},dtype=float32",
-        "--batch_size", "64",
+# Backends lm-eval 0.4.13 cannot resolve by itself: they run through the project's `wvs-lm-eval`.
+PROJECT_BACKENDS = ("hf-prefix", "served-chat", "served-completions")
+
+
+def lm_eval_command(out: Path, model: Path | None, tasks: str, *extra: str, backend: str = "hf",
+                    model_args: str | None = None, batch_size: int = 64) -> list[str]:
+    """`lm_eval run` (`wvs-lm-eval run` for the project's backends) on `model`, or with `model_args` as given."""
+    module = "culture_metrics.backends.wvs_lm_eval" if backend in PROJECT_BACKENDS else "lm_eval"
+    return [
+        sys.executable, "-m", module, "run",
+        "--model", backend,
+        "--model_args", model_args or f"pretrained={model},dtype=float32",
+        "--batch_size", str(batch_size),
         "--include_path", str(ROOT / "lm_eval_tasks"),
         "--tasks", tasks,
         "--log_samples",
         "--output_path", str(out),
         *extra,
     ]
+
+
+def run_lm_eval(out: Path, model: Path | None, tasks: str, *extra: str, env: dict | None = None, check: bool = True,
+                **options: object) -> LmEvalRun:
+    """Run lm_eval_command and read back what it wrote; `options` are lm_eval_command's."""
     done = subprocess.run(  # noqa: S603
-        command, cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=900, check=False)
-    run = LmEvalRun(done.returncode, done.stdout + done.stderr, out)
-    if check and done.returncode != 0:
-        raise AssertionError(f"lm_eval failed ({done.returncode}):\n{run.output[-4000:]}")
+        lm_eval_command(out, model, tasks, *extra, **options), cwd=ROOT, env={**os.environ, **(env or {})},
+        capture_output=True, text=True, timeout=900, check=False)
+    return read_run(out, done.returncode, done.stdout + done.stderr, check=check)
+
+
+def read_run(out: Path, returncode: int, output: str, check: bool = True) -> LmEvalRun:
+    run = LmEvalRun(returncode, output, out)
+    if check and returncode != 0:
+        raise AssertionError(f"lm_eval failed ({returncode}):\n{run.output[-4000:]}")
     for results_file in sorted(out.rglob("results_*.json")):
         run.results = json.loads(results_file.read_text())
     for samples_file in sorted(out.rglob("samples_*.jsonl")):

@@ -220,9 +220,12 @@ class ServedChat(ServedSamples, LocalChatCompletion):
 class ServedCompletions(ServedSamples, LocalCompletionsAPI):
     """`local-completions` with ten real samples per prompt: text prompts, for base models.
 
-    Prompts go out as text (`tokenized_requests=False`), which every server accepts (transformers serve takes no
-    token ids); pass `tokenized_requests=True` for servers that take token ids and should see exactly lm-eval's.
+    Prompts go out as text and no tokenizer is loaded (`tokenizer_backend=None`): every server accepts text
+    (transformers serve takes no token ids), and the model name need not name a local tokenizer. The `_logprob`
+    tasks need one: pass `tokenizer_backend=huggingface` (and `tokenizer=PATH` unless `model` names it);
+    `tokenized_requests=True` sends token ids, for servers that take them and should see exactly lm-eval's.
     """
 
-    def __init__(self, *args: Any, tokenized_requests: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, tokenized_requests=tokenized_requests, **kwargs)
+    def __init__(self, *args: Any, tokenizer_backend: str | None = None, tokenized_requests: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, tokenizer_backend=tokenizer_backend, tokenized_requests=tokenized_requests, **kwargs)
