@@ -64,7 +64,7 @@ def dataset_dir() -> Path:
     except DataError as error:
         raise DataError(
             f"cannot read the WVS probes from {source}: {error}. Set WVS_PROBES to a local folder of <lang>.csv "
-            "files or to probes.zip (see the README)"
+            "files or to probes.zip, or WVS_DATASET to a published dataset (see the README)"
         ) from error
     digest = hashlib.sha256()
     for lang in upstream:

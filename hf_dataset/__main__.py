@@ -46,8 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.push_to_hub:
         from huggingface_hub import HfApi
 
-        HfApi().upload_folder(folder_path=str(args.out), repo_id=args.push_to_hub, repo_type="dataset")
-        print(f"pushed to {args.push_to_hub}")
+        commit = HfApi().upload_folder(folder_path=str(args.out), repo_id=args.push_to_hub, repo_type="dataset")
+        print(f"pushed to {args.push_to_hub} at revision {commit.oid}; "
+              f"run the tasks on it with WVS_DATASET={args.push_to_hub}@{commit.oid}")
     return 0
 
 

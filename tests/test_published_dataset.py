@@ -5,6 +5,7 @@ refused whole, in one line, when it is not one `hf_dataset build` wrote for this
 from __future__ import annotations
 
 import shutil
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import datasets
@@ -15,6 +16,7 @@ from conftest import PROBES_ZIP, ROOT, need_shared
 from lm_eval_runs import run_lm_eval
 
 from culture_metrics import dataset as probes
+from hf_dataset.__main__ import main as hf_dataset_cli
 from hf_dataset.build import build
 from hf_dataset.card import DATASET_VERSION, record_line
 from hf_dataset.errors import DataError
@@ -211,3 +213,19 @@ def test_lm_eval_on_a_wrong_folder_stops_with_one_line(tiny_model, tmp_path):
                "so it is not one `python -m hf_dataset build` wrote\n")
     assert message in run.output and run.output.index(message) < run.output.index("Traceback")
     assert not (tmp_path / "cache").exists()
+
+
+def test_push_to_hub_uploads_the_folder_and_prints_the_revision_to_pin(monkeypatch, tmp_path, capsys):
+    need_shared()
+    pushed = []
+
+    def upload_folder(_, **kwargs):
+        pushed.append(kwargs)
+        return SimpleNamespace(oid=COMMITS["v1"])  # the one field of huggingface_hub.CommitInfo the CLI reads
+
+    monkeypatch.setattr(huggingface_hub.HfApi, "upload_folder", upload_folder)
+    out = tmp_path / "ds"
+    assert hf_dataset_cli(["build", "--probes", str(PROBES_ZIP), "--languages", "ro", "--out", str(out),
+                           "--push-to-hub", REPO]) == 0
+    assert pushed == [{"folder_path": str(out), "repo_id": REPO, "repo_type": "dataset"}]
+    assert f"run the tasks on it with WVS_DATASET={REPO}@{COMMITS['v1']}" in capsys.readouterr().out
