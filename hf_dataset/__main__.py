@@ -46,7 +46,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.push_to_hub:
         from huggingface_hub import HfApi
 
-        commit = HfApi().upload_folder(folder_path=str(args.out), repo_id=args.push_to_hub, repo_type="dataset")
+        api = HfApi()
+        try:
+            api.create_repo(args.push_to_hub, repo_type="dataset", exist_ok=True)
+            commit = api.upload_folder(folder_path=str(args.out), repo_id=args.push_to_hub, repo_type="dataset")
+        except Exception as error:  # noqa: BLE001 - the Hub client raises HTTP, auth and transport errors of several libraries
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            print(f"error: cannot push {args.out} to the Hub dataset {args.push_to_hub}: {reason} "
+                  "(the folder is built; push it again once logged in with `hf auth login`)", file=sys.stderr)
+            return 2
         print(f"pushed to {args.push_to_hub} at revision {commit.oid}; "
               f"run the tasks on it with WVS_DATASET={args.push_to_hub}@{commit.oid}")
     return 0

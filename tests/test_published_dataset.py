@@ -223,9 +223,26 @@ def test_push_to_hub_uploads_the_folder_and_prints_the_revision_to_pin(monkeypat
         pushed.append(kwargs)
         return SimpleNamespace(oid=COMMITS["v1"])  # the one field of huggingface_hub.CommitInfo the CLI reads
 
+    monkeypatch.setattr(huggingface_hub.HfApi, "create_repo", lambda _, *args, **kwargs: pushed.append((args, kwargs)))
     monkeypatch.setattr(huggingface_hub.HfApi, "upload_folder", upload_folder)
     out = tmp_path / "ds"
     assert hf_dataset_cli(["build", "--probes", str(PROBES_ZIP), "--languages", "ro", "--out", str(out),
                            "--push-to-hub", REPO]) == 0
-    assert pushed == [{"folder_path": str(out), "repo_id": REPO, "repo_type": "dataset"}]
+    assert pushed == [((REPO,), {"repo_type": "dataset", "exist_ok": True}),
+                      {"folder_path": str(out), "repo_id": REPO, "repo_type": "dataset"}]
     assert f"run the tasks on it with WVS_DATASET={REPO}@{COMMITS['v1']}" in capsys.readouterr().out
+
+
+def test_a_failed_push_is_one_line_and_keeps_the_built_folder(monkeypatch, tmp_path, capsys):
+    need_shared()
+
+    def offline(*_, **__):
+        raise ConnectionError("Connection refused\n(details)")
+
+    monkeypatch.setattr(huggingface_hub.HfApi, "create_repo", offline)
+    out = tmp_path / "ds"
+    assert hf_dataset_cli(["build", "--probes", str(PROBES_ZIP), "--languages", "ro", "--out", str(out),
+                           "--push-to-hub", REPO]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: cannot push {out} to the Hub dataset {REPO}: Connection refused (the folder")
+    assert error.count("\n") == 1 and (out / "data" / "ro.parquet").is_file()
