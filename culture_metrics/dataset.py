@@ -35,7 +35,7 @@ from hf_dataset import build as dataset_build
 from hf_dataset.build import SCHEMA, relabel
 from hf_dataset.card import DATASET_VERSION, MARKER, read_record
 from hf_dataset.collapse import COLLAPSE_TABLE, DEFAULT_RULE, check_rule
-from hf_dataset.errors import DataError
+from hf_dataset.errors import DataError, first_line
 from hf_dataset.languages import LANGUAGE_COUNTRY, LANGUAGES
 from hf_dataset.probes import ENGLISH_PROBES
 from hf_dataset.repairs import REPAIRS_TABLE
@@ -84,8 +84,8 @@ def published_dataset(dataset: object = None) -> str | None:
     return str(name) if name else None
 
 
-def hub_snapshot(name: str, language: str) -> tuple[Path, dict]:
-    """The Hub dataset `org/name[@revision]` as a folder of the local Hugging Face cache, and its build record.
+def hub_snapshot(name: str, language: str) -> Path:
+    """The Hub dataset `org/name[@revision]` as a folder of the local Hugging Face cache.
 
     The card is fetched and checked first, then the data of the very commit the card came from, so a branch that
     moves in between cannot mix two versions. Offline, both come from the cache, and only for that revision.
@@ -101,7 +101,7 @@ def hub_snapshot(name: str, language: str) -> tuple[Path, dict]:
     try:
         card = Path(hf_hub_download(repo_id, CARD, repo_type="dataset", revision=revision or None,
                                     local_files_only=offline))
-        record = check_card(name, card.read_text(encoding="utf-8"), language)
+        check_card(name, read_card(name, card.parent), language)
         folder = snapshot_download(repo_id, repo_type="dataset", revision=card.parent.name,
                                    allow_patterns=[CARD, "data/*.parquet"], local_files_only=offline)
     except LocalEntryNotFoundError as error:
@@ -116,9 +116,16 @@ def hub_snapshot(name: str, language: str) -> tuple[Path, dict]:
     except EntryNotFoundError as error:
         raise DataError(f"dataset {name}: has no {CARD}, so it is not one `python -m hf_dataset build` wrote") from error
     except OSError as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise DataError(f"dataset {name}: cannot be fetched from the Hub ({first})") from error
-    return Path(folder), record
+        raise DataError(f"dataset {name}: cannot be fetched from the Hub ({first_line(error)})") from error
+    return Path(folder)
+
+
+def read_card(name: str, folder: Path) -> str:
+    try:
+        return (folder / CARD).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"dataset {name}: no readable {CARD}, so it is not a folder `python -m hf_dataset build` "
+                        "wrote") from error
 
 
 def check_card(name: str, text: str, language: str) -> dict:
@@ -145,7 +152,7 @@ def data_files(name: str, text: str) -> dict[str, list[str]]:
         configs = DatasetCard(text).data.to_dict().get("configs") or []
         return {c["config_name"]: [f["path"] for f in c["data_files"]] for c in configs}
     except (ValueError, KeyError, TypeError) as error:
-        raise DataError(f"dataset {name}: its {CARD} has no readable `configs:` metadata ({error})") from error
+        raise DataError(f"dataset {name}: its {CARD} has no readable `configs:` metadata ({first_line(error)})") from error
 
 
 def check_folder(name: str, folder: Path, text: str) -> None:
@@ -167,15 +174,10 @@ def read_published(name: str, language: str) -> tuple[datasets.Dataset, str]:
     if name.startswith(PATH_PREFIXES) or path.exists():
         if not path.is_dir():
             raise DataError(f"dataset {name}: no such folder")
-        try:
-            text = (path / CARD).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise DataError(f"dataset {name}: no readable {CARD}, so it is not a folder `python -m hf_dataset build` "
-                            "wrote") from error
-        record = check_card(name, text, language)
     else:
-        path, record = hub_snapshot(name, language)
-        text = (path / CARD).read_text(encoding="utf-8")
+        path = hub_snapshot(name, language)
+    text = read_card(name, path)
+    record = check_card(name, text, language)
     check_folder(name, path, text)
     test = datasets.load_dataset(str(path), name=language, split="test")
     return test, record.get("collapse", DEFAULT_RULE)
