@@ -9,7 +9,7 @@ from pathlib import Path
 from hf_dataset.build import build
 from hf_dataset.card import INDONESIA_NOTE
 from hf_dataset.collapse import DEFAULT_RULE, RULES
-from hf_dataset.errors import DataError
+from hf_dataset.errors import DataError, first_line
 from hf_dataset.languages import LANGUAGES
 
 
@@ -46,8 +46,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.push_to_hub:
         from huggingface_hub import HfApi
 
-        HfApi().upload_folder(folder_path=str(args.out), repo_id=args.push_to_hub, repo_type="dataset")
-        print(f"pushed to {args.push_to_hub}")
+        api = HfApi()
+        try:
+            api.create_repo(args.push_to_hub, repo_type="dataset", exist_ok=True)
+            commit = api.upload_folder(folder_path=str(args.out), repo_id=args.push_to_hub, repo_type="dataset")
+        except Exception as error:  # noqa: BLE001 - the Hub client raises HTTP, auth and transport errors of several libraries
+            print(f"error: cannot push {args.out} to the Hub dataset {args.push_to_hub}: {first_line(error)} "
+                  "(the folder is built; push it again once logged in with `hf auth login`)", file=sys.stderr)
+            return 2
+        print(f"pushed to {args.push_to_hub} at revision {commit.oid}; "
+              f"run the tasks on it with WVS_DATASET={args.push_to_hub}@{commit.oid}")
     return 0
 
 

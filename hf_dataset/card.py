@@ -1,9 +1,16 @@
-"""The dataset card (README.md with `configs:` metadata) that makes the output folder a Hub-ready dataset."""
+"""The dataset card (README.md with `configs:` metadata) that makes the output folder a Hub-ready dataset.
+
+The card also records, on one comment line, what a reader of a published copy must know to trust it: the dataset
+version and the collapse rule its labels were made with.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import TYPE_CHECKING
 
+from hf_dataset.collapse import DEFAULT_RULE
 from hf_dataset.languages import LANGUAGE_NAMES
 from hf_dataset.source import PINNED_SHA256, PINNED_URL
 
@@ -13,6 +20,23 @@ if TYPE_CHECKING:
 
 
 MARKER = "<!-- built by hf_dataset -->"
+# Bump whenever a build of the same inputs writes other rows or columns: the tasks read only their own version.
+DATASET_VERSION = "2.0"
+RECORD = re.compile(r"^<!-- hf_dataset build (\{.*\}) -->$", re.MULTILINE)
+
+
+def record_line(rule: str) -> str:
+    return f"<!-- hf_dataset build {json.dumps({'version': DATASET_VERSION, 'collapse': rule})} -->"
+
+
+def read_record(text: str) -> dict:
+    """The build record of a card; empty for a card written before the record existed (or not by hf_dataset)."""
+    found = RECORD.search(text)
+    try:
+        record = json.loads(found.group(1)) if found else {}
+    except json.JSONDecodeError:
+        return {}
+    return record if isinstance(record, dict) else {}
 
 CITATION = """\
 @inproceedings{choenni-shutova-2024-self-alignment,
@@ -73,17 +97,26 @@ def render(tables: list[LanguageTable], source: str) -> str:
         f"- **{t.language}** {probe_id}: {reason}" for t in tables for probe_id, reason in t.excluded
     )
     fixes = "\n".join(f"- {probe_id}: {fix}" for t in tables for probe_id, fix in t.fixes.items())
-    rule = tables[0].rule if tables else "paper"
+    rule = tables[0].rule if tables else DEFAULT_RULE
     indonesia = f"\n{INDONESIA_NOTE}.\n" if any(t.language == "id" for t in tables) else ""
     return f"""{_front_matter(tables)}
 {MARKER}
+{record_line(rule)}
 
 # WVS-7 value probes for self-alignment
 
 Cloze probes of World Values Survey Wave 7 (WVS-7) questions in {len(tables)} languages, each labelled with the
 majority answer of the country its language maps to (Choenni & Shutova, 2024, Appendix B). Each probe is a sentence
-with one blank (`_`) and two options from opposite ends of the WVS answer scale. Load one language with
-`datasets.load_dataset(PATH, name="ro", split="test")`.
+with one blank (`_`) and two options from opposite ends of the WVS answer scale. Dataset version {DATASET_VERSION}.
+
+## Loading and publishing
+
+Load one language with `datasets.load_dataset(PATH, name="ro", split="test")`, where PATH is this folder or the
+Hub dataset it was pushed to (then pin it: `revision="<commit or tag>"`). The wvs-selfalign lm-eval tasks read it
+instead of building the probes themselves with `WVS_DATASET=ORG/NAME@REVISION` (or `WVS_DATASET=PATH` for a
+folder); they refuse a dataset of another version than theirs. It was written by
+`python -m hf_dataset build --out PATH`, and `--push-to-hub ORG/NAME` publishes it; the upstream probes are
+GPL-3.0, so a published copy is GPL-3.0 too (see Provenance and licences).
 
 ## Languages
 

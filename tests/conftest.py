@@ -33,6 +33,7 @@ def isolated_cache(tmp_path_factory) -> Path:
     cache = tmp_path_factory.mktemp("wvs_cache")
     os.environ["WVS_CACHE_DIR"] = str(cache)
     os.environ["WVS_PROBES"] = str(PROBES_ZIP)
+    os.environ.pop("WVS_DATASET", None)  # the tests build the dataset unless they name a published one
     os.environ["HF_DATASETS_CACHE"] = str(cache / "hf_datasets")
     for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
         os.environ[var] = "1"
