@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -70,6 +72,16 @@ def english_corpus(seed: int = 0) -> list[str]:
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny_model"), english_corpus(), train_steps=150)
+
+
+@pytest.fixture(scope="session")
+def sampling_model(tiny_model, tmp_path_factory) -> Path:
+    """The tiny model with a generation config that samples: transformers serve samples only then."""
+    folder = tmp_path_factory.mktemp("served") / "tiny"
+    shutil.copytree(tiny_model, folder)
+    config = json.loads((folder / "generation_config.json").read_text())
+    (folder / "generation_config.json").write_text(json.dumps({**config, "do_sample": True}))
+    return folder
 
 
 @pytest.fixture(scope="session")

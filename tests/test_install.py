@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from conftest import PROBES_ZIP, ROOT, need_shared
+from servers import TransformersServe
 
 
 if TYPE_CHECKING:
@@ -53,6 +54,30 @@ def test_lm_eval_finds_the_tasks_by_name_after_install(fresh_env, tiny_model, tm
 
     assert run([python, "-m", "lm_eval_tasks", "uninstall"], env=env, cwd=tmp_path).returncode == 0
     assert run(command, env=env, cwd=tmp_path).returncode != 0
+
+
+def test_the_readme_served_command_runs_after_the_readme_install(fresh_env, sampling_model, tmp_path):
+    """The project's own install brings what the served backends need (lm-eval[api]); after the tasks are
+    installed, wvs-lm-eval finds them where lm-eval does and adds no --include_path that would override each one.
+    """
+    need_shared()
+    python, wvs_lm_eval = str(fresh_env / "bin" / "python"), str(fresh_env / "bin" / "wvs-lm-eval")
+    env = {**os.environ, "WVS_PROBES": str(PROBES_ZIP), "WVS_CACHE_DIR": str(tmp_path / "cache")}
+    assert run([python, "-m", "lm_eval_tasks", "install"], env=env, cwd=tmp_path).returncode == 0
+    try:
+        with TransformersServe(sampling_model, tmp_path / "serve.log") as server:
+            done = run([wvs_lm_eval, "run", "--model", "served-chat", "--model_args",
+                        f"model={sampling_model},base_url={server.url()},cache={tmp_path / 'served.db'}",
+                        "--tasks", "wvs_selfalign_ro", "--apply_chat_template", "--limit", "2",
+                        "--output_path", str(tmp_path / "out")], env=env, cwd=tmp_path)
+            assert server.requests() == 2 * 2 * 10
+    finally:
+        run([python, "-m", "lm_eval_tasks", "uninstall"], env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert "overrides existing task" not in done.stdout + done.stderr
+    (results_file,) = (tmp_path / "out").rglob("results_*.json")
+    results = json.loads(results_file.read_text())["results"]["wvs_selfalign_ro"]
+    assert results["responses,all_responses"] == 40 and results["collapsed,all_responses"] < 0.5
 
 
 def test_the_package_declares_its_task_folder_for_lm_eval_plugins(fresh_env):

@@ -27,6 +27,8 @@ def test_main_job_prints_a_real_report_of_the_default_model(tmp_path):
     assert "SmolLM2-135M-Instruct" in row["model"]
     assert (row["task"], row["language"], row["country"], row["documents"]) == ("wvs_selfalign_en", "en", "USA", 2)
     assert row["metrics"]["responses"]["value"] == 2 * 2 * 10
+    # the collapse guard does not fire on hf-prefix samples of the default model
+    assert row["metrics"]["collapsed"]["value"] <= 0.5 and "look collapsed" not in done.stdout
     assert done.stdout == (tmp_path / "main" / "report" / "leaderboard.md").read_text()
     table_row = next(line for line in done.stdout.splitlines() if line.startswith("| ") and "SmolLM2" in line)
     assert "| English | USA | chrf | 2 |" in table_row

@@ -7,7 +7,6 @@ backend, in the results and in the report.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -24,16 +23,6 @@ from culture_metrics.backends.served import sample_seed
 
 TASK = "wvs_selfalign_en"
 CHAT = ("--apply_chat_template",)
-
-
-@pytest.fixture(scope="module")
-def sampling_model(tiny_model, tmp_path_factory):
-    """The tiny model with a generation config that samples: transformers serve samples only then."""
-    folder = tmp_path_factory.mktemp("served") / "tiny"
-    shutil.copytree(tiny_model, folder)
-    config = json.loads((folder / "generation_config.json").read_text())
-    (folder / "generation_config.json").write_text(json.dumps({**config, "do_sample": True}))
-    return folder
 
 
 def served(model, url: str, backend: str = "served-chat", **extra) -> dict:
