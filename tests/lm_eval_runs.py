@@ -23,11 +23,15 @@ class LmEvalRun:
 
 
 def run_lm_eval(out: Path, model: Path, tasks: str, *extra: str, env: dict | None = None, check: bool = True) -> LmEvalRun:
+    backend = ["--model", "hf", "--model_args", f"pretrained={model},dtype=float32", "--batch_size", "64"]
+    return run_command([sys.executable, "-m", "lm_eval", "run", *backend], out, tasks, *extra, env=env, check=check)
+
+
+def run_command(head: list[str], out: Path, tasks: str, *extra: str, env: dict | None = None,
+                check: bool = True) -> LmEvalRun:
+    """`head` (lm_eval's command line and its backend's arguments) on `tasks`, samples logged into `out`."""
     command = [
-        sys.executable, "-m", "lm_eval", "run",
-        "--model", "hf",
-        "--model_args", f"pretrained={model},dtype=float32",
-        "--batch_size", "64",
+        *head,
         "--include_path", str(ROOT / "lm_eval_tasks"),
         "--tasks", tasks,
         "--log_samples",
