@@ -7,6 +7,7 @@ Statistical checks are two-sided z-tests on lm-eval's own standard errors at a f
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from lm_eval_runs import LmEvalRun, run_command, run_lm_eval
 from scipy.stats import fisher_exact, hypergeom
 
 from culture_metrics.answers import parse_answer
+from culture_metrics.reporting.report import TABLE_COLUMNS
 
 
 TESTS = Path(__file__).resolve().parent
@@ -30,7 +32,9 @@ PLACEBO_METRICS = ["placebo_improved", "placebo_improved_by_chance", "placebo_im
 
 def scripted(out: Path, model: str, tasks: str, *extra: str) -> LmEvalRun:
     need_shared()
-    head = [sys.executable, str(TESTS / "scripted_models.py"), "run", "--model", model, "--model_args", "seed=0"]
+    # `pretrained` only names the run (lm-eval takes the model's name from it); the backends ignore it.
+    head = [sys.executable, str(TESTS / "scripted_models.py"), "run", "--model", model,
+            "--model_args", f"pretrained={model},seed=0"]
     return run_command(head, out, tasks, *extra)
 
 
@@ -171,3 +175,35 @@ def test_the_placebo_draw_is_independent_of_the_first_on_real_backends(backend, 
         assert len(second) == 10 and sorted(first) != sorted(second)  # a second draw, not the first one again
         assert sample["documents"]["responses"] == 30
     assert_recomputed(run, placebo=True)
+
+
+def test_the_report_recomputes_the_new_metrics_and_shows_the_chance_level(blind, copier, tmp_path):
+    from test_report import board, cli, markdown_rows
+
+    out = tmp_path / "board"
+    done = cli("report", blind.folder, copier.folder, "--out", out, "--bootstrap", "200")
+    assert done.returncode == 0, done.stderr
+    rows = {row["model"]: row for row in board(out)["rows"]}
+    markdown = markdown_rows(out)
+    for model, run in (("wvs-test-context-blind", blind), ("wvs-test-copier", copier)):
+        metrics = rows[model]["metrics"]
+        for name, value in recompute(run.samples[EN], placebo=True).items():
+            assert metrics[name]["value"] == pytest.approx(value, abs=1e-9), (model, name)
+            low, high = metrics[name]["ci"]
+            assert low - 1e-12 <= value <= high + 1e-12, (model, name)
+        cells = dict(zip(TABLE_COLUMNS, markdown[model, "English", "chrf"][6:], strict=True))
+        for name in ("improved_by_chance", "improved_beyond_chance", "decreased_by_chance"):
+            low, high = metrics[name]["ci"]
+            assert cells[name] == f"{100 * metrics[name]['value']:.1f} [{100 * low:.1f}, {100 * high:.1f}]", name
+    assert "Improved by chance %" in (out / "leaderboard.md").read_text()
+    assert "The paper's figures carry no chance correction" in (out / "leaderboard.md").read_text()
+
+
+def test_the_gate_compares_improvement_beyond_chance(blind, copier):
+    from test_report import cli
+
+    regressed = cli("gate", blind.folder, "--baseline", copier.folder, "--metric", "improved_beyond_chance")
+    assert regressed.returncode == 1, regressed.stdout + regressed.stderr
+    assert regressed.stdout.startswith("REGRESSION") and "improved_beyond_chance" in regressed.stdout
+    default = cli("gate", copier.folder, "--baseline", blind.folder)  # a default metric: the copier gained on it
+    assert re.search(rf"^ok +{EN} \(en, USA\) improved_beyond_chance: ", default.stdout, re.MULTILINE), default.stdout

@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from culture_metrics.reporting.report import Row, language_label
+from culture_metrics.reporting.report import CHANCE_LEVELS, Row, language_label
 
 
 if TYPE_CHECKING:
@@ -91,12 +91,22 @@ def _table1(figure: Figure, rows: Sequence[Row]) -> None:
         image = ax.imshow(np.ma.masked_invalid(grid), cmap=colours, vmin=0, vmax=100, aspect="auto")
         papers = {(language_label(row.run), (row.run.model, row.run.strategy)): row.paper[metric]
                   for row in rows if row.paper is not None}
+        chance = _grid(rows, CHANCE_LEVELS[metric]) if metric in CHANCE_LEVELS else np.full_like(grid, np.nan)
         for (y, x), value in np.ndenumerate(grid):
             text = "n/a" if np.isnan(value) else f"{value:.0f}"
+            if not np.isnan(chance[y, x]):
+                text += f"\n(chance {chance[y, x]:.0f})"
             if (languages[y], series[x]) in papers:
                 text += f"\n(paper {papers[languages[y], series[x]]:.0f})"
-            ax.text(x, y, text, ha="center", va="center", color="white" if value > 60 else "black", fontsize=8)
-        ax.set_title(f"{metric} (% of misaligned)" + (", the paper's in brackets" if papers else ""), fontsize=9)
+            ink = "white" if value > 60 else "black"
+            ax.text(x, y, text, ha="center", va="center", color=ink, fontsize=8)
+            # The chance level also as a tick along the cell's bottom edge, read as 0% (left) to 100% (right).
+            if not np.isnan(chance[y, x]):
+                ax.plot([x - 0.45 + 0.9 * chance[y, x] / 100] * 2, [y + 0.3, y + 0.48], color=ink, linewidth=2,
+                        scalex=False, scaley=False)
+        notes = [note for note, shown in (("tick: chance level", metric in CHANCE_LEVELS),
+                                          ("the paper's in brackets", papers)) if shown]
+        ax.set_title(f"{metric} (% of misaligned)" + "".join(f"; {note}" for note in notes), fontsize=9)
         ax.set_xticks(range(len(series)), _series_labels(series), rotation=45, ha="right", fontsize=8)
         ax.set_yticks(range(len(languages)), languages)
         figure.colorbar(image, ax=ax, shrink=0.8)
