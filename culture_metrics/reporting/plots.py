@@ -100,11 +100,15 @@ def _table1(figure: Figure, rows: Sequence[Row]) -> None:
                 text += f"\n(paper {papers[languages[y], series[x]]:.0f})"
             ink = "white" if value > 60 else "black"
             ax.text(x, y, text, ha="center", va="center", color=ink, fontsize=8)
-            # The chance level also as a tick along the cell's bottom edge, read as 0% (left) to 100% (right).
+            # A gauge along the cell's bottom, 0% at its left edge and 100% at its right: the share as a bar, its
+            # chance level as a tick across it.
             if not np.isnan(chance[y, x]):
-                ax.plot([x - 0.45 + 0.9 * chance[y, x] / 100] * 2, [y + 0.3, y + 0.48], color=ink, linewidth=2,
+                left, scale = x - 0.45, 0.9 / 100
+                ax.plot([left, left + scale * value], [y + 0.4] * 2, color=ink, linewidth=3, scalex=False,
+                        scaley=False)
+                ax.plot([left + scale * chance[y, x]] * 2, [y + 0.3, y + 0.48], color=ink, linewidth=2,
                         scalex=False, scaley=False)
-        notes = [note for note, shown in (("tick: chance level", metric in CHANCE_LEVELS),
+        notes = [note for note, shown in (("bar: the share, tick: its chance level", metric in CHANCE_LEVELS),
                                           ("the paper's in brackets", papers)) if shown]
         ax.set_title(f"{metric} (% of misaligned)" + "".join(f"; {note}" for note in notes), fontsize=9)
         ax.set_xticks(range(len(series)), _series_labels(series), rotation=45, ha="right", fontsize=8)
