@@ -18,6 +18,35 @@ model may answer one way ten times: the warning states what was seen, not a verd
 Soft alignment compares distributions instead of majorities: q0 and q1 are the model's share of valid responses
 (or its probability) on option_a's side, set against the country's `share_a`, so a 52/48 country is matched by a
 52/48 model rather than by a unanimous one.
+
+Improvement beyond chance (sampled tasks; absent in `_logprob` tasks, where nothing is sampled). `improved` picks
+the misaligned probes with the same zero-shot draw it then compares against, so sampling noise alone "improves"
+many: a probe answered right 9 times in 10 is misaligned whenever one zero-shot sample misses, and its next 10
+samples usually do better. The exact null, "the demonstrations change nothing", per misaligned probe: its n0
+zero-shot and n1 self-aligned responses (10 + 10, counted from the record, not assumed) are then exchangeable, so
+given the k of them that give the majority answer (an invalid response does not), the number X correct zero-shot is
+hypergeometric, P(X = x | k) = C(k, x) C(n0 + n1 - k, n0 - x) / C(n0 + n1, n0), and the probe is misaligned when
+X < n0. Conditioning on that selection, per misaligned probe (culture_metrics/chance.py computes it exactly):
+
+- `improved_by_chance`: P((k - X) / n1 > X / n0 | k, X < n0); `decreased_by_chance` likewise with <. Given the k
+  of every probe, probes are independent under the null, so the mean over the misaligned probes is exactly what
+  `improved` (`decreased`) is expected to be when the demonstrations do nothing.
+- `improved_beyond_chance`: per probe, improved (1 or 0) minus its chance probability; its mean is `improved` minus
+  `improved_by_chance`, 0 in expectation under the null, with lm-eval's standard error. A residual, not an effect
+  size: a probe that goes from 9 to 10 correct counts 0 (at k = 19 every misaligned draw improves), a flip from 0
+  to 10 about 0.67. `decreased_beyond_chance` likewise.
+- `improved_significant`: share of misaligned probes whose improvement passes a one-sided Fisher exact test at
+  0.05, p = P(X <= x | k) for the observed x. The test is discrete (with k <= 3 or k >= 17 it can never pass), so
+  its size varies by probe and stays below 5%: `improved_significant_by_chance` is its chance level,
+  P(pass | k, X < n0), averaged the same way.
+
+Placebo (metadata `placebo: true`): a second, independent zero-shot draw (`placebo` in the record). Probes are
+selected on the first zero-shot draw and compared with the second: `placebo_improved` is the empirical noise floor,
+and `placebo_improved_by_chance` the same formula applied to the two zero-shot draws. Both draws come from one
+prompt, so the null holds on any model and the two agree (`placebo_improved_beyond_chance` near 0, within its
+standard error): the check of the exact null on the user's own model. `selection_free_improved` / `_unchanged` /
+`_decreased` compare the self-aligned draw with the second zero-shot draw on the same selected probes: the selection
+no longer favours improvement, so without an effect of the demonstrations improved and decreased are equally likely.
 """
 
 from __future__ import annotations
@@ -27,6 +56,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lm_eval.api.metrics import mean
+
+from culture_metrics.chance import Null
 
 
 if TYPE_CHECKING:
@@ -47,6 +78,8 @@ def record(
     tolerance: float,
     zeroshot: Sequence[str | None] = (),
     selfalign: Sequence[str | None] = (),
+    placebo: Sequence[str | None] = (),
+    answer: str | None = None,
     responses: int | None = None,
     skipped: int = 0,
     q0: float | None = None,
@@ -57,8 +90,10 @@ def record(
 ) -> Record:
     """One document's outcome.
 
-    `zeroshot`/`selfalign` hold each parsed response (None for an invalid one); `responses` counts the model
-    outputs the figures rest on (generations, or scored options in `_logprob` tasks). `q0`/`q1` are the model's
+    `zeroshot`/`selfalign` hold each parsed response (None for an invalid one), `placebo` those of the second
+    zero-shot draw (empty unless metadata `placebo`), `answer` the country's majority answer they are counted
+    against; `responses` counts the model outputs the figures rest on (generations, or scored options in
+    `_logprob` tasks). `q0`/`q1` are the model's
     share on option_a's side (None when no response was valid) and `share_a` the country's; `demonstrations` are
     the self-aligned prompt's demonstrations as completed sentences, for readers of the samples; `distinct` the
     number of distinct raw responses of each prompt sampled more than once (empty when nothing is sampled).
@@ -69,7 +104,9 @@ def record(
         "tolerance": tolerance,
         "zeroshot": list(zeroshot),
         "selfalign": list(selfalign),
-        "responses": len(zeroshot) + len(selfalign) if responses is None else responses,
+        "placebo": list(placebo),
+        "answer": answer,
+        "responses": len(zeroshot) + len(selfalign) + len(placebo) if responses is None else responses,
         "skipped": skipped,
         "q0": q0,
         "q1": q1,
@@ -95,6 +132,43 @@ def change(r: Record) -> str:
 def error_reduction_of(r: Record) -> float:
     """((1-p0) - (1-p1)) / (1-p0): the share of the zero-shot error that self-alignment removed."""
     return ((1 - r["p0"]) - (1 - r["p1"])) / (1 - r["p0"])
+
+
+def correct(r: Record, draw: str) -> int:
+    """How many responses of a draw ('zeroshot', 'selfalign', 'placebo') give the majority answer."""
+    return sum(answer == r["answer"] for answer in r[draw])
+
+
+def shift(r: Record, before: str, after: str) -> str:
+    """'improved', 'decreased' or 'unchanged' from draw `before` to draw `after`, by their shares correct."""
+    gain = correct(r, after) * len(r[before]) - correct(r, before) * len(r[after])
+    return "improved" if gain > 0 else "decreased" if gain < 0 else "unchanged"
+
+
+def null(r: Record, after: str = "selfalign") -> Null | None:
+    """The exact null of a misaligned sampled document, the zero-shot draw against `after`; None otherwise."""
+    if not r[after] or not is_misaligned(r):
+        return None
+    return Null(correct(r, "zeroshot") + correct(r, after), len(r["zeroshot"]), len(r[after]))
+
+
+def _by_chance(event: str, after: str = "selfalign") -> Callable[[Record], float | None]:
+    return lambda r: None if (h := null(r, after)) is None else h.given_misaligned(event)
+
+
+def _observed(outcome: str, after: str, before: str = "zeroshot") -> Callable[[Record], float | None]:
+    """1 or 0: did a misaligned document's `after` draw show `outcome` against `before`; None without both draws."""
+    return lambda r: float(shift(r, before, after) == outcome) if r[before] and null(r, after) else None
+
+
+def _beyond_chance(outcome: str, event: str, after: str = "selfalign") -> Callable[[Record], float | None]:
+    observed, chance = _observed(outcome, after), _by_chance(event, after)
+    return lambda r: None if (o := observed(r)) is None else o - chance(r)
+
+
+def _significant(r: Record) -> float | None:
+    h = null(r)
+    return None if h is None else float(h.significant(correct(r, "zeroshot")))
 
 
 def _share_of_responses(*prompts: str) -> Callable[[Record], float]:
@@ -216,6 +290,32 @@ METRICS: dict[str, Metric] = {
     "zeroshot_js": Metric(_soft("q0", js_distance), mean, False,
                           "mean Jensen-Shannon distance between the two distributions, zero-shot"),
     "selfalign_js": Metric(_soft("q1", js_distance), mean, False, "the same, self-aligned"),
+    # Chance levels say how much of a share sampling noise alone gives: lower means less of it is noise.
+    "improved_by_chance": Metric(_by_chance("improves"), mean, False,
+                                 "share of misaligned documents expected to improve if the demonstrations did nothing"),
+    "decreased_by_chance": Metric(_by_chance("decreases"), mean, False,
+                                  "the same for decreased"),
+    "improved_beyond_chance": Metric(_beyond_chance("improved", "improves"), mean, True,
+                                     "improved minus its chance level, per document (a residual, not an effect size)"),
+    "decreased_beyond_chance": Metric(_beyond_chance("decreased", "decreases"), mean, False,
+                                      "decreased minus its chance level, per document"),
+    "improved_significant": Metric(_significant, mean, True,
+                                   "share of misaligned documents improved at p <= 0.05 (one-sided Fisher exact test)"),
+    "improved_significant_by_chance": Metric(_by_chance("significant"), mean, False,
+                                             "the test's chance level (its size, below 5% and varying by document)"),
+    "placebo_improved": Metric(_observed("improved", "placebo"), mean, False,
+                               "share of misaligned documents whose second zero-shot draw improved (noise floor)"),
+    "placebo_improved_by_chance": Metric(_by_chance("improves", "placebo"), mean, False,
+                                         "its chance level from the two zero-shot draws (must agree with it)"),
+    "placebo_improved_beyond_chance": Metric(_beyond_chance("improved", "improves", "placebo"), mean, False,
+                                             "placebo_improved minus its chance level (0 within its error)"),
+    "selection_free_improved": Metric(_observed("improved", "selfalign", "placebo"), mean, True,
+                                      "share of misaligned documents whose self-aligned draw beat the second "
+                                      "zero-shot draw"),
+    "selection_free_unchanged": Metric(_observed("unchanged", "selfalign", "placebo"), mean, False,
+                                       "the same, unchanged"),
+    "selection_free_decreased": Metric(_observed("decreased", "selfalign", "placebo"), mean, False,
+                                       "the same, decreased"),
 }
 
 

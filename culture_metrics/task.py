@@ -4,6 +4,8 @@ Each document yields two prompts built by the harness's own few-shot machinery (
 and chat templates behave as for any task): `[zero-shot, self-aligned]`. Sampled tasks send each prompt as a
 generate_until request repeated `repeats` times; with metadata `reshuffle: true` the self-aligned prompt is built
 once per sample instead, each with its own seeded order of the same demonstrations (the paper's robustness check).
+With metadata `placebo: true` a last request draws the zero-shot prompt's `repeats` samples again: the second,
+independent zero-shot draw the placebo metrics compare with (culture_metrics.metrics).
 fewshot_context returns the self-aligned prompt, the one string lm-eval expects; construct_requests, where
 requests are built, adds the zero-shot prompt.
 `_logprob` tasks send the two options of each prompt as loglikelihood requests. The prompt formats are defined in
@@ -105,6 +107,11 @@ class SelfAlignTask(ConfigurableTask):
     def reshuffle(self) -> bool:
         return bool((self.config.metadata or {}).get("reshuffle")) and not self.logprob
 
+    @property
+    def placebo(self) -> bool:
+        """A second zero-shot draw; `_logprob` tasks sample nothing, so theirs would repeat the first."""
+        return bool((self.config.metadata or {}).get("placebo")) and not self.logprob
+
     def doc_to_text(self, doc: dict, doc_to_text=None) -> str:
         if doc_to_text == DEMONSTRATION:
             return demonstration(doc, self._seed, self.prompt_format)[0]
@@ -161,14 +168,16 @@ class SelfAlignTask(ConfigurableTask):
                    "gen_prefix": self.doc_to_prefix(doc)}
         zero = self.build_prompt(doc, 0, aligned=False, **context)
         shots = self.config.num_fewshot or 0
+        # The placebo draw is its own request (own idx, so seeded backends give it its own samples), sent last.
+        second = [zero] if self.placebo else []
         if self.reshuffle:
             draws = [ctx] + [self.build_prompt(doc, shots, aligned=True, draw=d, **context)
                              for d in range(1, self.config.repeats)]
             task, doc_id, repeats = kwargs.pop("metadata", (self.config.task, None, self.config.repeats))
             return [
                 Instance("generate_until", doc, (prompt, deepcopy(self.config.generation_kwargs)), idx=i,
-                         metadata=(task, doc_id, repeats if i == 0 else 1), **kwargs)
-                for i, prompt in enumerate([zero, *draws])
+                         metadata=(task, doc_id, 1 if 0 < i <= len(draws) else repeats), **kwargs)
+                for i, prompt in enumerate([zero, *draws, *second])
             ]
         if self.logprob:
             delimiter = "" if apply_chat_template else self.config.target_delimiter
@@ -179,7 +188,7 @@ class SelfAlignTask(ConfigurableTask):
             ]
         return [
             Instance("generate_until", doc, (prompt, deepcopy(self.config.generation_kwargs)), idx=i, **kwargs)
-            for i, prompt in enumerate((zero, ctx))
+            for i, prompt in enumerate((zero, ctx, *second))
         ]
 
     def request_prompts(self, doc: dict) -> list[str]:
@@ -217,13 +226,16 @@ class SelfAlignTask(ConfigurableTask):
             )
         else:
             zeroshot = [parsed(doc, r) for r in results[0]]
-            selfalign = [parsed(doc, r) for responses in results[1:] for r in responses]
+            aligned = results[1:-1] if self.placebo else results[1:]
+            selfalign = [parsed(doc, r) for responses in aligned for r in responses]
             record = metrics.record(
                 p0=agreement(doc, zeroshot),
                 p1=agreement(doc, selfalign),
                 tolerance=metrics.SAMPLED_TOLERANCE,
                 zeroshot=zeroshot,
                 selfalign=selfalign,
+                placebo=[parsed(doc, r) for r in results[-1]] if self.placebo else [],
+                answer=doc["answer"],
                 skipped=self.skipped,
                 q0=option_a_share(doc, zeroshot),
                 q1=option_a_share(doc, selfalign),

@@ -27,11 +27,13 @@ PROJECT_BACKENDS = ("hf-prefix", "served-chat", "served-completions")
 
 
 def lm_eval_command(out: Path, model: Path | None, tasks: str, *extra: str, backend: str = "hf",
-                    model_args: str | None = None, batch_size: int = 64) -> list[str]:
-    """`lm_eval run` (`wvs-lm-eval run` for the project's backends) on `model`, or with `model_args` as given."""
+                    model_args: str | None = None, batch_size: int = 64, program: list[str] | None = None) -> list[str]:
+    """`lm_eval run` (`wvs-lm-eval run` for the project's backends, or `program run`) on `model`, or with
+    `model_args` as given.
+    """
     module = "culture_metrics.backends.wvs_lm_eval" if backend in PROJECT_BACKENDS else "lm_eval"
     return [
-        sys.executable, "-m", module, "run",
+        *(program or [sys.executable, "-m", module]), "run",
         "--model", backend,
         "--model_args", model_args or f"pretrained={model},dtype=float32",
         "--batch_size", str(batch_size),

@@ -13,6 +13,7 @@ import pytest
 from conftest import english_corpus, need_shared
 from lm_eval_runs import LmEvalRun, run_lm_eval
 from PIL import Image
+from test_beyond_chance import CHANCE, recompute
 from tiny_model import build_tiny_model
 
 
@@ -128,6 +129,8 @@ def expected_figures(samples: list[dict]) -> dict[str, float]:
         "selfalign_invalid_rate": invalid("selfalign"),
         **({"zeroshot_valid_alignment": valid_alignment("zeroshot"),
             "selfalign_valid_alignment": valid_alignment("selfalign")} if sampled else {}),
+        **{name: value for name, value in recompute(samples, placebo=False).items() if name in CHANCE and sampled},
+        **({} if sampled else dict.fromkeys(CHANCE)),
     }
 
 
@@ -161,9 +164,11 @@ def test_table_equals_a_recomputation_from_the_samples(report, en_run, en_logpro
         cells = markdown[row["model"], {"en": "English", "ro": "Romanian"}[row["language"]], row["strategy"]]
         assert cells[4] == str(expected["documents"])
         assert cells[5] == ("n/a (log-likelihoods)" if row["task"].endswith("_logprob") else "1")
-        for cell, name in zip(cells[6:], ["zeroshot_alignment", "selfalign_alignment", "misaligned", "improved",
-                                          "unchanged", "decreased", "error_reduction", "zeroshot_invalid_rate",
-                                          "selfalign_invalid_rate"], strict=False):
+        names = ["zeroshot_alignment", "selfalign_alignment", "misaligned", "improved", "improved_by_chance",
+                 "improved_beyond_chance", "unchanged", "decreased", "decreased_by_chance", "error_reduction",
+                 "zeroshot_invalid_rate", "selfalign_invalid_rate"]
+        assert len(cells[6:]) == len(names)
+        for cell, name in zip(cells[6:], names, strict=True):
             value = expected[name]
             assert cell.split(" [")[0] == ("n/a" if value is None else f"{100 * value:.1f}"), (row["task"], name)
 

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 
-DEFAULT_METRICS = ("zeroshot_alignment", "selfalign_alignment", "improved")
+# improved_beyond_chance separates what the demonstrations do from the noise of the sampling (metrics.py).
+DEFAULT_METRICS = ("zeroshot_alignment", "selfalign_alignment", "improved", "improved_beyond_chance")
 DEFAULT_MAX_DROP = 0.05
 
 

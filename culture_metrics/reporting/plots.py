@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from culture_metrics.reporting.report import Row, language_label
+from culture_metrics.reporting.report import CHANCE_LEVELS, Row, language_label
 
 
 if TYPE_CHECKING:
@@ -91,12 +91,26 @@ def _table1(figure: Figure, rows: Sequence[Row]) -> None:
         image = ax.imshow(np.ma.masked_invalid(grid), cmap=colours, vmin=0, vmax=100, aspect="auto")
         papers = {(language_label(row.run), (row.run.model, row.run.strategy)): row.paper[metric]
                   for row in rows if row.paper is not None}
+        chance = _grid(rows, CHANCE_LEVELS[metric]) if metric in CHANCE_LEVELS else np.full_like(grid, np.nan)
         for (y, x), value in np.ndenumerate(grid):
             text = "n/a" if np.isnan(value) else f"{value:.0f}"
+            if not np.isnan(chance[y, x]):
+                text += f"\n(chance {chance[y, x]:.0f})"
             if (languages[y], series[x]) in papers:
                 text += f"\n(paper {papers[languages[y], series[x]]:.0f})"
-            ax.text(x, y, text, ha="center", va="center", color="white" if value > 60 else "black", fontsize=8)
-        ax.set_title(f"{metric} (% of misaligned)" + (", the paper's in brackets" if papers else ""), fontsize=9)
+            ink = "white" if value > 60 else "black"
+            ax.text(x, y, text, ha="center", va="center", color=ink, fontsize=8)
+            # A gauge along the cell's bottom, 0% at its left edge and 100% at its right: the share as a bar, its
+            # chance level as a tick across it.
+            if not np.isnan(chance[y, x]):
+                left, scale = x - 0.45, 0.9 / 100
+                ax.plot([left, left + scale * value], [y + 0.4] * 2, color=ink, linewidth=3, scalex=False,
+                        scaley=False)
+                ax.plot([left + scale * chance[y, x]] * 2, [y + 0.3, y + 0.48], color=ink, linewidth=2,
+                        scalex=False, scaley=False)
+        notes = [note for note, shown in (("bar: the share, tick: its chance level", metric in CHANCE_LEVELS),
+                                          ("the paper's in brackets", papers)) if shown]
+        ax.set_title(f"{metric} (% of misaligned)" + "".join(f"; {note}" for note in notes), fontsize=9)
         ax.set_xticks(range(len(series)), _series_labels(series), rotation=45, ha="right", fontsize=8)
         ax.set_yticks(range(len(languages)), languages)
         figure.colorbar(image, ax=ax, shrink=0.8)

@@ -37,9 +37,12 @@ BOOTSTRAP_SEED = 0
 CONFIDENCE = 0.95
 # The paper's Table 1 and what goes with it; the JSON holds every metric of METRICS.
 TABLE_COLUMNS = (
-    "zeroshot_alignment", "selfalign_alignment", "misaligned", "improved", "unchanged", "decreased",
-    "error_reduction", "zeroshot_invalid_rate", "selfalign_invalid_rate",
+    "zeroshot_alignment", "selfalign_alignment", "misaligned", "improved", "improved_by_chance",
+    "improved_beyond_chance", "unchanged", "decreased", "decreased_by_chance", "error_reduction",
+    "zeroshot_invalid_rate", "selfalign_invalid_rate",
 )
+# Table 1's shares that have a chance level (metrics.py: what sampling noise alone gives them).
+CHANCE_LEVELS = {"improved": "improved_by_chance", "decreased": "decreased_by_chance"}
 # Above this share of invalid zero-shot responses, "improvement" mostly measures the answer format being learned.
 FORMAT_LEARNING = 0.20
 REPORT_MARKER = "leaderboard.json"
@@ -140,14 +143,19 @@ def beside_the_paper(row: Row) -> dict[str, Any] | None:
     """The paper's Table 1 figures for this run, ours, and ours minus the paper's, in %."""
     if row.paper is None:
         return None
-    ours = {change: 100 * row.metrics[change].value if row.metrics.get(change) and row.metrics[change].value
-            is not None else None for change in paper.CHANGES}
+    ours = {change: _in_percent(row, change) for change in paper.CHANGES}
     return {
         "model": row.paper_model,
         "paper": row.paper,
         "ours": ours,
+        "ours_by_chance": {change: _in_percent(row, level) for change, level in CHANCE_LEVELS.items()},
         "difference": {c: None if ours[c] is None else ours[c] - row.paper[c] for c in paper.CHANGES},
     }
+
+
+def _in_percent(row: Row, name: str) -> float | None:
+    estimate = row.metrics.get(name)
+    return None if estimate is None or estimate.value is None else 100 * estimate.value
 
 
 def paper_reference(rows: Sequence[Row]) -> list[dict[str, Any]]:
@@ -225,7 +233,8 @@ def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str,
     ci_note = (f"[95% CI: percentile bootstrap over documents, {resamples} resamples, seed {BOOTSTRAP_SEED}]"
                if resamples else "(no bootstrap: --bootstrap 0)")
     headers = ["Model", "Language", "Country", "Strategy", "Docs", "Temperature", "Zero-shot aligned %",
-               "Self-aligned %", "Misaligned %", "Improved %", "Unchanged %", "Decreased %", "Error reduction %",
+               "Self-aligned %", "Misaligned %", "Improved %", "Improved by chance %", "Improved beyond chance %",
+               "Unchanged %", "Decreased %", "Decreased by chance %", "Error reduction %",
                "Invalid zero-shot %", "Invalid self-aligned %"]
     lines = [
         "# Self-alignment leaderboard",
@@ -233,8 +242,10 @@ def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str,
         ("Zero-shot aligned / self-aligned: mean share of the responses giving the country's majority answer, "
         "without and with the demonstrations. Misaligned: share of the documents whose zero-shot answers are not "
         "all the country's majority answer. Improved / unchanged / decreased: shares of those misaligned documents "
-        "after self-alignment (the paper's Table 1). Error reduction: mean error-rate reduction over the improved "
-        "ones. Invalid: responses that name neither option, zero-shot and self-aligned apart. "
+        "after self-alignment (the paper's Table 1). By chance: what sampling noise alone gives improved and "
+        "decreased if the demonstrations changed nothing (the exact null, culture_metrics/metrics.py); beyond "
+        "chance: improved minus that level, a residual rather than an effect size. Error reduction: mean "
+        "error-rate reduction over the improved ones. Invalid: responses that name neither option, zero-shot and self-aligned apart. "
         f"Values {ci_note}."),
         "",
     ]
@@ -282,16 +293,19 @@ def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str,
 
 def _paper_section(rows: Sequence[Row]) -> list[str]:
     """Our Table 1 beside the paper's for runs of its models; otherwise the paper's rows, labelled as such."""
-    lines = ["## Beside the paper (Choenni & Shutova, 2024, Table 1)", ""]
+    lines = ["## Beside the paper (Choenni & Shutova, 2024, Table 1)", "",
+             ("The paper's figures carry no chance correction: it selects the misaligned probes with the zero-shot "
+              "draw it then compares against, so sampling noise alone improves many of them (about 40% for a model "
+              "whose demonstrations change nothing). Read them against this report's chance levels."), ""]
     compared = [(row, beside_the_paper(row)) for row in rows if row.paper is not None]
     if compared:
         cell = lambda v: "n/a" if v is None else f"{v:.1f}"
         lines.append(markdown.table(
             ["Model", "Paper's model", "Language", *(f"{c.capitalize()} % (ours / paper / difference)"
-                                                     for c in paper.CHANGES)],
+                                                     for c in paper.CHANGES), "Improved by chance % (ours)"],
             [[row.run.name, side["model"], language_label(row.run),
               *(f"{cell(side['ours'][c])} / {side['paper'][c]:.0f} / {cell(side['difference'][c])}"
-                for c in paper.CHANGES)]
+                for c in paper.CHANGES), cell(side["ours_by_chance"]["improved"])]
              for row, side in compared],
         ))
         lines.append("")
