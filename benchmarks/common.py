@@ -85,19 +85,21 @@ def measure(command: list[str]) -> Child:
 
 def lm_eval(
     model: str, task: str, limit: int | list[int], out: Path, *extra: str, batch_size: int | str = 1,
-    backend: str = "hf",
+    backend: str = "hf", model_args: str | None = None,
 ) -> Child:
     """One `lm_eval run` as the README gives it, with its logged samples in document order.
 
-    `limit`: the task's first documents, or a list of document indices (lm_eval's `--samples`). `backend`
-    `hf-prefix` runs through `wvs-lm-eval`, which registers it.
+    `limit`: the task's first documents, or a list of document indices (lm_eval's `--samples`). The project's
+    backends run through `wvs-lm-eval`, which registers them. `model_args` replaces `pretrained=MODEL`.
     """
     documents = (
         ["--samples", json.dumps({task: limit})] if isinstance(limit, list) else ["--limit", str(limit)]
     )
-    command = "culture_metrics.backends.wvs_lm_eval" if backend == "hf-prefix" else "lm_eval"
+    from culture_metrics.backends import NAMES
+
+    command = "culture_metrics.backends.wvs_lm_eval" if backend in NAMES else "lm_eval"
     child = measure([
-        sys.executable, "-m", command, "run", "--model", backend, "--model_args", f"pretrained={model}",
+        sys.executable, "-m", command, "run", "--model", backend, "--model_args", model_args or f"pretrained={model}",
         "--include_path", str(TASKS), "--tasks", task, *documents, "--batch_size", str(batch_size),
         "--log_samples", "--output_path", str(out), *extra,
     ])

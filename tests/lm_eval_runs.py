@@ -9,6 +9,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from culture_metrics import backends
+
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,16 +24,12 @@ class LmEvalRun:
     samples: dict[str, list[dict]] = field(default_factory=dict)  # task -> logged samples, by doc_id
 
 
-# Backends lm-eval 0.4.13 cannot resolve by itself: they run through the project's `wvs-lm-eval`.
-PROJECT_BACKENDS = ("hf-prefix", "served-chat", "served-completions")
-
-
 def lm_eval_command(out: Path, model: Path | None, tasks: str, *extra: str, backend: str = "hf",
                     model_args: str | None = None, batch_size: int = 64, program: list[str] | None = None) -> list[str]:
     """`lm_eval run` (`wvs-lm-eval run` for the project's backends, or `program run`) on `model`, or with
     `model_args` as given.
     """
-    module = "culture_metrics.backends.wvs_lm_eval" if backend in PROJECT_BACKENDS else "lm_eval"
+    module = "culture_metrics.backends.wvs_lm_eval" if backend in backends.NAMES else "lm_eval"
     return [
         *(program or [sys.executable, "-m", module]), "run",
         "--model", backend,

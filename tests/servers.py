@@ -1,75 +1,18 @@
-"""OpenAI-compatible servers on loopback for the served-backend tests: the real `transformers serve`, and a minimal
-stand-in for what it cannot show (a server that honours `n`). Each is stopped by the test that starts it.
+"""A minimal OpenAI-compatible stand-in server on loopback, for what the real `transformers serve`
+(benchmarks/serving.py) cannot show: a server that honours `n`. Stopped by the test that starts it.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 
 if TYPE_CHECKING:
     from typing_extensions import Self
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class TransformersServe:
-    """`transformers serve MODEL_DIR` on a free loopback port, its access log in a file."""
-
-    def __init__(self, model: Path, log: Path) -> None:
-        self.model, self.log, self.port = model, log, free_port()
-        command = [str(Path(sys.executable).parent / "transformers"), "serve", str(model), "--host", "127.0.0.1",
-                   "--port", str(self.port), "--log-level", "info"]
-        with open(log, "w", encoding="utf-8") as handle:
-            self.process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)  # noqa: S603
-        self.wait_until_healthy()
-
-    def url(self, endpoint: str = "chat/completions") -> str:
-        return f"http://127.0.0.1:{self.port}/v1/{endpoint}"
-
-    def wait_until_healthy(self, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"transformers serve exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.5)
-        self.stop()
-        raise RuntimeError(f"transformers serve was not healthy within {timeout} s")
-
-    def requests(self, endpoint: str = "chat/completions") -> int:
-        """Generation requests answered so far, from the access log."""
-        return self.log.read_text(encoding="utf-8").count(f'"POST /v1/{endpoint} HTTP/1.1" 200')
-
-    def stop(self) -> None:
-        """SIGTERM: uvicorn finishes the requests in flight (each logged), then exits."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
 
 class StandIn:

@@ -52,3 +52,14 @@ def test_logprob_and_sampled_are_compared_on_the_same_documents(tiny_model):
     assert done.returncode == 0, done.stderr[-3000:]
     assert [row[0] for row in table_rows(done.stdout)[:2]] == ["`wvs_selfalign_en`", "`wvs_selfalign_en_logprob`"]
     assert "p1 (self-aligned)" in done.stdout
+
+
+def test_served_requests_compares_both_api_backends_on_the_same_prompts(tiny_model):
+    need_shared()
+    done = benchmark("served_requests", "--model", str(tiny_model), "--limit", "2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "first 2 documents, identical prompts" in done.stdout
+    (stock, served) = table_rows(done.stdout)
+    assert stock[0] == "`local-chat-completions`" and served[0] == "`served-chat`"
+    assert stock[1] == served[1] == str(2 * 2 * 10)  # transformers serve ignores n: 20 requests a document each
+    assert float(served[5]) > float(stock[5])  # distinct responses per prompt

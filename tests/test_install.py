@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 from conftest import PROBES_ZIP, ROOT, need_shared
-from servers import TransformersServe
+
+from benchmarks.serving import TransformersServe
 
 
 if TYPE_CHECKING:
@@ -90,3 +91,12 @@ def test_the_package_declares_its_task_folder_for_lm_eval_plugins(fresh_env):
              "print(ep.name, len(list(folder.glob('*.yaml'))), len(list(folder.glob('*_yaml'))))")
     done = run([python, "-c", probe], cwd="/")
     assert done.stdout.split() == ["wvs_selfalign", str(14 * 9 + 9), "8"], done.stderr  # tasks, groups; templates
+
+
+def test_the_package_declares_its_model_backends_for_lm_eval_plugins(fresh_env):
+    """lm-eval releases with model plugins read the `lm_eval.models` entry points: each must load its backend."""
+    probe = ("import importlib.metadata as md;"
+             "print(sorted((ep.name, ep.load().__name__) for ep in md.entry_points(group='lm_eval.models')))")
+    done = run([str(fresh_env / "bin" / "python"), "-c", probe], cwd="/")
+    assert done.stdout.strip() == str([("hf-prefix", "HFPrefixLM"), ("served-chat", "ServedChat"),
+                                       ("served-completions", "ServedCompletions")]), done.stderr[-2000:]

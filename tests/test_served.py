@@ -15,9 +15,10 @@ import pytest
 from conftest import ROOT, need_shared
 from distributions import FALSE_ALARM, first_word_test
 from lm_eval_runs import lm_eval_command, run_lm_eval
-from servers import StandIn, TransformersServe
+from servers import StandIn
 from transformers import AutoTokenizer
 
+from benchmarks.serving import TransformersServe
 from culture_metrics.backends.served import sample_seed
 
 
@@ -177,3 +178,18 @@ def test_a_bad_n_setting_is_refused_in_one_line(tmp_path):
                           **served("stand-in", server.url(), n="sometimes"), check=False)
     assert run.returncode != 0 and "n='sometimes': expected auto" in run.output
     assert not server.payloads
+
+
+def test_lm_eval_python_api_reaches_the_served_backends_after_one_import():
+    need_shared()
+    import lm_eval
+    from lm_eval.tasks import TaskManager
+
+    import culture_metrics.backends
+
+    with StandIn() as server:
+        results = lm_eval.simple_evaluate(
+            model="served-chat", model_args=f"model=stand-in,base_url={server.url()}", tasks=[TASK], limit=1,
+            apply_chat_template=True, task_manager=TaskManager(include_path=str(ROOT / "lm_eval_tasks")))
+    assert results["config"]["model"] == "served-chat" in culture_metrics.backends.NAMES
+    assert results["results"][TASK]["responses,all_responses"] == 20 and len(server.payloads) == 2

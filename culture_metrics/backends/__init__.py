@@ -6,3 +6,7 @@ command line with the backends and the tasks registered). The task engine never 
 """
 
 from culture_metrics.backends import hf_prefix, served
+
+
+# What lm-eval 0.4.13 cannot resolve by itself: run these through `wvs-lm-eval`.
+NAMES = ("hf-prefix", "served-chat", "served-completions")
