@@ -157,6 +157,18 @@ def test_each_sample_has_its_own_seed_whichever_tasks_share_the_run(tmp_path):
     assert not set(seeds) & {r.split()[-1].split("/")[0] for rs in responses(reseeded) for r in rs}
 
 
+def test_the_placebo_draw_gets_samples_of_its_own(tmp_path):
+    """The second zero-shot draw is its own request: its seeds are not the first draw's."""
+    need_shared()
+    with StandIn() as server:
+        run = run_lm_eval(tmp_path / "placebo", None, TASK, "--limit", "2", *CHAT, "--metadata", '{"placebo": true}',
+                          **served("stand-in", server.url()))
+    for sample in run.samples[TASK]:
+        first, _, second = sample["resps"]
+        assert sample["arguments"]["gen_args_2"] == sample["arguments"]["gen_args_0"]
+        assert len(second) == 10 and not set(first) & set(second)
+
+
 def test_use_cache_keeps_the_samples_and_a_rerun_sends_nothing(tmp_path):
     need_shared()
     with StandIn() as server:
@@ -176,7 +188,7 @@ def test_a_bad_n_setting_is_refused_in_one_line(tmp_path):
     with StandIn() as server:
         run = run_lm_eval(tmp_path / "bad", None, TASK, "--limit", "1", *CHAT,
                           **served("stand-in", server.url(), n="sometimes"), check=False)
-    assert run.returncode != 0 and "n='sometimes': expected auto" in run.output
+    assert run.returncode != 0 and "n='sometimes': expected true" in run.output
     assert not server.payloads
 
 

@@ -80,12 +80,12 @@ class Prompt:
 class ServedSamples:
     """generate_until for lm-eval's API backends: per-sample seeds, `n` where honoured, a resumable cache."""
 
-    def __init__(self, *args: Any, n: bool | str = "auto", cache: str | None = None, seed: int | None = None,
+    def __init__(self, *args: Any, n: bool = True, cache: str | None = None, seed: int | None = None,
                  **kwargs: Any) -> None:
-        if str(n).lower() not in ("auto", "true", "false"):
-            raise ValueError(f"n={n!r}: expected auto (ask for all samples in one request), true or false")
+        if not isinstance(n, bool):
+            raise ValueError(f"n={n!r}: expected true (ask for a prompt's samples in one request) or false")
         super().__init__(*args, **kwargs)
-        self._use_n = str(n).lower() != "false"
+        self._use_n = n
         self._cache_path = cache
         self._own_cache = None
         self._run_seed = seed
