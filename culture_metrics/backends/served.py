@@ -83,7 +83,7 @@ class ServedSamples:
     def __init__(self, *args: Any, n: bool = True, cache: str | None = None, seed: int | None = None,
                  **kwargs: Any) -> None:
         if not isinstance(n, bool):
-            raise ValueError(f"n={n!r}: expected true (ask for a prompt's samples in one request) or false")
+            raise TypeError(f"n={n!r}: expected true (ask for a prompt's samples in one request) or false")
         super().__init__(*args, **kwargs)
         self._use_n = n
         self._cache_path = cache
