@@ -1,9 +1,9 @@
 """The evaluation engine: what lm-eval calls while it evaluates the wvs_selfalign tasks.
 
 `task` (the Task class: both prompts per probe, requests, records), `prompt` (the prompt formats), `sampler` and
-`selection` (demonstrations; chrF++), `answers` (reading an option out of a response), `metrics` (every metric),
-`dataset` (the probes the tasks load); `temperature` and `spread` help build a run. The model backends lm-eval
-lacks (`hf-prefix`, `served-chat`, `served-completions`) and `wvs-lm-eval` are `culture_metrics.backends`. The
-reporting side, which reads what the engine writes, is `culture_metrics.reporting`; neither engine nor backends
-import it.
+`selection` (demonstrations; chrF++), `answers` (reading an option out of a response), `metrics` (every metric;
+`chance`, the exact null behind the chance levels), `dataset` (the probes the tasks load, built or published);
+`temperature` and `spread` help build a run. The model backends lm-eval lacks (`hf-prefix`, `served-chat`,
+`served-completions`) and `wvs-lm-eval` are `culture_metrics.backends`. The reporting side, which reads what the
+engine writes, is `culture_metrics.reporting`; neither engine nor backends import it.
 """
