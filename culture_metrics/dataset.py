@@ -96,7 +96,8 @@ def hub_snapshot(name: str, language: str) -> Path:
     except HFValidationError:
         repo_id = ""
     if not repo_id or (at and not revision):
-        raise DataError(f"dataset {name}: neither an existing folder nor a Hub dataset id (org/name or org/name@revision)")
+        raise DataError(f"dataset {name}: neither an existing folder nor a Hub dataset id "
+                        "(org/name or org/name@revision)")
     offline = datasets.config.HF_HUB_OFFLINE
     try:
         card = Path(hf_hub_download(repo_id, CARD, repo_type="dataset", revision=revision or None,
@@ -114,7 +115,8 @@ def hub_snapshot(name: str, language: str) -> Path:
     except RepositoryNotFoundError as error:
         raise DataError(f"dataset {name}: no Hub dataset {repo_id} (or no access to it)") from error
     except EntryNotFoundError as error:
-        raise DataError(f"dataset {name}: has no {CARD}, so it is not one `python -m hf_dataset build` wrote") from error
+        raise DataError(f"dataset {name}: has no {CARD}, so it is not one `python -m hf_dataset build` "
+                        "wrote") from error
     except OSError as error:
         raise DataError(f"dataset {name}: cannot be fetched from the Hub ({first_line(error)})") from error
     return Path(folder)
@@ -131,8 +133,8 @@ def read_card(name: str, folder: Path) -> str:
 def check_card(name: str, text: str, language: str) -> dict:
     """The card's build record, once the card shows a build of this dataset version with `language` in it."""
     if MARKER not in text:
-        raise DataError(f"dataset {name}: its {CARD} has no build marker, so it is not one `python -m hf_dataset build` "
-                        "wrote")
+        raise DataError(f"dataset {name}: its {CARD} has no build marker, so it is not one "
+                        "`python -m hf_dataset build` wrote")
     record = read_record(text)
     version = record.get("version")
     if version != DATASET_VERSION:
@@ -152,7 +154,8 @@ def data_files(name: str, text: str) -> dict[str, list[str]]:
         configs = DatasetCard(text).data.to_dict().get("configs") or []
         return {c["config_name"]: [f["path"] for f in c["data_files"]] for c in configs}
     except (ValueError, KeyError, TypeError) as error:
-        raise DataError(f"dataset {name}: its {CARD} has no readable `configs:` metadata ({first_line(error)})") from error
+        raise DataError(f"dataset {name}: its {CARD} has no readable `configs:` metadata "
+                        f"({first_line(error)})") from error
 
 
 def check_folder(name: str, folder: Path, text: str) -> None:

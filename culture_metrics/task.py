@@ -37,6 +37,7 @@ from culture_metrics.prompt import (
     persona_line,
     probe_text,
 )
+from culture_metrics.temperature import samples
 from hf_dataset.errors import DataError
 
 
@@ -206,8 +207,7 @@ class SelfAlignTask(ConfigurableTask):
     @property
     def sampling(self) -> bool:
         """Whether the run samples at all: greedy requests are meant to repeat one response."""
-        kwargs = self.config.generation_kwargs or {}
-        return not self.logprob and bool(kwargs.get("do_sample", True)) and float(kwargs.get("temperature", 0)) > 0
+        return not self.logprob and samples(self.config.generation_kwargs or {})
 
     def process_results(self, doc: dict, results: list) -> dict[str, metrics.Record]:
         if self.logprob:

@@ -16,6 +16,11 @@ from pathlib import Path
 SAMPLING_DEFAULT = 1.0  # what transformers, vLLM and the OpenAI API sample at when a model sets nothing
 
 
+def samples(gen_kwargs: dict) -> bool:
+    """Whether generation settings sample; as in lm-eval's `hf`, a missing temperature means greedy."""
+    return bool(gen_kwargs.get("do_sample", True)) and float(gen_kwargs.get("temperature", 0.0)) > 0
+
+
 def default_temperature(model: str) -> float:
     """The model's generation_config.json temperature: from a local folder, or the hub (its cache) for an id."""
     folder = Path(model)

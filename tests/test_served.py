@@ -65,7 +65,8 @@ def test_served_chat_draws_ten_distinct_samples_that_follow_hf_prefix(sampling_m
     distinct = [len(set(resps)) for resps in responses(run)]
     assert all(len(resps) == 10 for resps in responses(run))
     assert sum(distinct) / len(distinct) >= 9, distinct  # hf-prefix on the same prompts: 9.9 of 10
-    pvalue, table = first_word_test([r for rs in responses(local) for r in rs], [r for rs in responses(run) for r in rs])
+    pvalue, table = first_word_test([r for rs in responses(local) for r in rs],
+                                    [r for rs in responses(run) for r in rs])
     assert pvalue > FALSE_ALARM, table
 
     results = run.results["results"][TASK]

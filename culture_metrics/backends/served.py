@@ -38,6 +38,8 @@ from lm_eval.models.api_models import JsonChatStr
 from lm_eval.models.openai_completions import LocalChatCompletion, LocalCompletionsAPI
 from lm_eval.models.utils import handle_stop_sequences, postprocess_generated_text
 
+from culture_metrics.temperature import samples
+
 
 if TYPE_CHECKING:
     from lm_eval.api.instance import Instance
@@ -56,16 +58,12 @@ def sample_seed(run_seed: int, task: str | None, doc_id: int | None, request: in
     return int(hashlib.sha256(identity.encode()).hexdigest()[:16], 16) % SEED_RANGE
 
 
-def sampled(gen_kwargs: dict) -> bool:
-    """Whether a request samples; as in `hf`, a missing temperature means greedy."""
-    return bool(gen_kwargs.get("do_sample", True)) and float(gen_kwargs.get("temperature", 0.0)) > 0
-
-
 @dataclass
 class Prompt:
     """One request lm-eval repeats: its prompt, settings, and where each of its samples goes in the results."""
 
     context: str | JsonChatStr
+    message: str | JsonChatStr | list[int]
     gen_kwargs: dict
     positions: list[int]
     seeds: list[int]
@@ -117,10 +115,11 @@ class ServedSamples:
             context, gen_kwargs = request.args[:2]
             prompt = grouped.get(id(request))
             if prompt is None:
-                prompt = grouped[id(request)] = Prompt(context, dict(gen_kwargs), [], [], [])
+                message = self.tok_encode(context) if self.tokenized_requests else context
+                prompt = grouped[id(request)] = Prompt(context, message, dict(gen_kwargs), [], [], [])
             sample = len(prompt.positions)
             seed = sample_seed(run_seed, request.task_name, request.doc_id, request.idx,
-                               sample if sampled(gen_kwargs) else 0)
+                               sample if samples(gen_kwargs) else 0)
             prompt.positions.append(position)
             prompt.seeds.append(seed)
             prompt.keys.append(self.cache_key(context, gen_kwargs, seed))
@@ -153,12 +152,12 @@ class ServedSamples:
                 f"{type(self).__name__}: the server at {self.base_url} failed after {self.max_retries} tries "
                 f"({type(error).__name__}: {error}); {answered} of {total} samples were answered, {kept}"
             ) from error
-        if unanswered := sum(len(prompt.missing) for prompt in prompts if sampled(prompt.gen_kwargs)):
+        if unanswered := sum(len(prompt.missing) for prompt in prompts if samples(prompt.gen_kwargs)):
             raise RuntimeError(f"{type(self).__name__}: the server at {self.base_url} returned no choice for "
                                f"{unanswered} of {total} samples")
         results: list[str] = [""] * len(requests)
         for prompt in prompts:
-            if not sampled(prompt.gen_kwargs):
+            if not samples(prompt.gen_kwargs):
                 prompt.answers = dict.fromkeys(range(len(prompt.positions)), prompt.answers[0])
             for i, position in enumerate(prompt.positions):
                 results[position] = prompt.answers[i]
@@ -185,8 +184,7 @@ class ServedSamples:
                 gen_kwargs = {**prompt.gen_kwargs, "seed": prompt.seeds[samples[0]]}
                 if len(samples) > 1:
                     gen_kwargs["n"] = len(samples)
-                message = self.tok_encode(prompt.context) if self.tokenized_requests else prompt.context
-                answers = await call(session=session, sem=semaphore, messages=[message], generate=True,
+                answers = await call(session=session, sem=semaphore, messages=[prompt.message], generate=True,
                                      gen_kwargs=gen_kwargs)
                 for sample, text in zip(samples, answers, strict=False):
                     text = postprocess_generated_text(text or "", stop=until, think_end_token=None)
@@ -206,7 +204,7 @@ class ServedSamples:
         missing = prompt.missing
         if not missing:
             return []
-        if not sampled(prompt.gen_kwargs):
+        if not samples(prompt.gen_kwargs):
             return [] if prompt.answers else [(prompt, [0])]
         return [(prompt, missing)] if with_n else [(prompt, [sample]) for sample in missing]
 

@@ -153,9 +153,14 @@ def beside_the_paper(row: Row) -> dict[str, Any] | None:
     }
 
 
-def _in_percent(row: Row, name: str) -> float | None:
+def _value(row: Row, name: str) -> float | None:
     estimate = row.metrics.get(name)
-    return None if estimate is None or estimate.value is None else 100 * estimate.value
+    return None if estimate is None else estimate.value
+
+
+def _in_percent(row: Row, name: str) -> float | None:
+    value = _value(row, name)
+    return None if value is None else 100 * value
 
 
 def paper_reference(rows: Sequence[Row]) -> list[dict[str, Any]]:
@@ -245,7 +250,8 @@ def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str,
         "after self-alignment (the paper's Table 1). By chance: what sampling noise alone gives improved and "
         "decreased if the demonstrations changed nothing (the exact null, culture_metrics/metrics.py); beyond "
         "chance: improved minus that level, a residual rather than an effect size. Error reduction: mean "
-        "error-rate reduction over the improved ones. Invalid: responses that name neither option, zero-shot and self-aligned apart. "
+        "error-rate reduction over the improved ones. Invalid: responses that name neither option, zero-shot and "
+        "self-aligned apart. "
         f"Values {ci_note}."),
         "",
     ]
@@ -261,7 +267,7 @@ def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str,
             for row in learning
         ]
         lines.append("")
-    collapsed = [(row, warning) for row in rows if (warning := collapse_warning(getattr(row.metrics.get("collapsed"), "value", None)))]
+    collapsed = [(row, warning) for row in rows if (warning := collapse_warning(_value(row, "collapsed")))]
     if collapsed:
         lines += ["## ⚠ Samples that look collapsed", ""]
         lines += [f"- **{row.run.name}, {row.run.task}**: {warning}." for row, warning in collapsed]
