@@ -4,6 +4,7 @@ in-process through lm-eval's Python API (`evaluate`), where the behaviour under 
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Any
 
@@ -21,10 +22,11 @@ def served(model: object, url: str, backend: str = "served-chat", **extra: objec
 
 
 @cache
-def task_manager() -> Any:
+def task_manager(metadata: str) -> Any:
+    """The project's tasks, with `--metadata` (as JSON): simple_evaluate applies it only to a TaskManager it makes."""
     from lm_eval.tasks import TaskManager
 
-    return TaskManager(include_path=str(ROOT / "lm_eval_tasks"))
+    return TaskManager(include_path=str(ROOT / "lm_eval_tasks"), metadata=json.loads(metadata))
 
 
 def evaluate(url: str, backend: str = "served-chat", limit: int = 2, tasks: tuple[str, ...] = (TASK,),
@@ -38,7 +40,7 @@ def evaluate(url: str, backend: str = "served-chat", limit: int = 2, tasks: tupl
     args = ",".join(f"{key}={value}" for key, value in {"model": "stand-in", "base_url": url, **model_args}.items())
     return lm_eval.simple_evaluate(model=backend, model_args=args, tasks=list(tasks), limit=limit,
                                    apply_chat_template=backend == "served-chat", log_samples=True,
-                                   task_manager=task_manager(), metadata=metadata, use_cache=use_cache,
+                                   task_manager=task_manager(json.dumps(metadata or {})), use_cache=use_cache,
                                    torch_random_seed=torch_seed)
 
 

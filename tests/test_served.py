@@ -154,7 +154,7 @@ def test_the_placebo_draw_gets_samples_of_its_own():
         run = evaluate(server.url(), metadata={"placebo": True})
     for sample in run["samples"][TASK]:
         first, _, second = sample["resps"]
-        assert sample["arguments"]["gen_args_2"] == sample["arguments"]["gen_args_0"]
+        assert sample["arguments"][2] == sample["arguments"][0]  # the same prompt and settings
         assert len(second) == 10 and not set(first) & set(second)
 
 

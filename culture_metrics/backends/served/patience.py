@@ -7,6 +7,7 @@ should slow down rather than fail. A refusal (any other 4xx) is not tried again:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("lm_eval.culture_metrics.backends.served")
 
 RATE_LIMITED = (429, 503)
-RETRIED_STATUSES = (408, 409, 500, 502, 504)
+RETRIED_CLIENT_ERRORS = (408, 409)  # the server's own time-out, a conflict: worth another try, unlike other 4xx
 backoff = wait_exponential_jitter(initial=0.5, max=30, jitter=0.5)
 
 
@@ -49,7 +50,7 @@ class HttpFailure(Exception):
 
     @property
     def retried(self) -> bool:
-        return self.rate_limited or self.status in RETRIED_STATUSES or self.status >= 500
+        return self.rate_limited or self.status in RETRIED_CLIENT_ERRORS or self.status >= 500
 
 
 def check_status(status: int, headers: CIMultiDictProxy[str], body: bytes) -> None:
@@ -77,7 +78,8 @@ def retry_after(value: str | None) -> float | None:
         return None
 
 
-SERVER_FAILURES = (HttpFailure, TimeoutError, ClientError, Unreadable)
+# asyncio's TimeoutError (what wait_for raises) is the builtin one only from Python 3.11 on.
+SERVER_FAILURES = (HttpFailure, asyncio.TimeoutError, ClientError, Unreadable)
 
 
 def is_retried(error: BaseException) -> bool:
@@ -132,7 +134,7 @@ class Patience:
                         state.upcoming_sleep)
 
     def what(self, error: BaseException | None) -> str:
-        if isinstance(error, TimeoutError):
+        if isinstance(error, asyncio.TimeoutError):
             return f"no answer within {self.timeout:g} s"
         if isinstance(error, Unreadable):
             return f"no readable answer: {error}"
@@ -140,7 +142,7 @@ class Patience:
 
     def failure(self, error: BaseException) -> str:
         """What happened to a request that was given up, and the setting that governs it."""
-        if isinstance(error, TimeoutError):
+        if isinstance(error, asyncio.TimeoutError):
             return (f"timed out after {self.timeout:g} s, {self.tries} tries (if the server is only slow, raise "
                     f"timeout= in --model_args)")
         if isinstance(error, HttpFailure) and error.rate_limited:
