@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 # What a faulty response holds; "fewer-choices" sends n - 1 choices (none to a request for one).
 FAULTS = ("null-content", "no-index", "error-200", "not-json", "no-choices", "fewer-choices", "429-seconds",
-          "429-date", "503", "silence")
+          "429-date", "503", "401", "silence")
 
 
 class StandIn:
@@ -114,6 +114,8 @@ class StandIn:
             return 429, overload, {"Retry-After": f"{self.retry_after:g}"}
         if self.fault == "429-date":
             return 429, overload, {"Retry-After": formatdate(time.time() + self.retry_after + 1, usegmt=True)}
+        if self.fault == "401":
+            return 401, json.dumps({"error": {"message": "invalid API key"}}).encode(), {}
         return 503, b"Service Unavailable", {"Content-Type": "text/plain"}
 
     def url(self, endpoint: str = "chat/completions") -> str:

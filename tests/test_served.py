@@ -110,6 +110,7 @@ def test_a_killed_server_fails_the_run_and_the_rerun_sends_only_what_is_missing(
     resumed = run_lm_eval(tmp_path / "resumed", None, TASK, "--limit", str(documents), *CHAT,
                           **served(sampling_model, serve.url(), cache=cache))
     assert serve.requests() - before == total - answered
+    assert f"{answered} of {total} samples read from the cache, {total - answered} to request" in resumed.output
     whole = run_lm_eval(tmp_path / "whole", None, TASK, "--limit", str(documents), *CHAT,
                         **served(sampling_model, serve.url()))
     assert responses(resumed) == responses(whole)

@@ -47,9 +47,9 @@ def sent_twice(server: StandIn) -> list[dict]:
 
 
 @pytest.mark.parametrize("fault", RETRIED)
-def test_a_fault_on_every_other_request_leaves_a_healthy_runs_numbers(fault, healthy, tmp_path):
+def test_a_fault_on_every_other_request_leaves_a_healthy_runs_numbers(fault, healthy, tmp_path, caplog):
     backend, endpoint, whole = healthy
-    with StandIn(fault) as server:
+    with StandIn(fault) as server, caplog.at_level(logging.WARNING, logger="lm_eval"):
         run = evaluate(server.url(endpoint), backend, LIMIT, cache=tmp_path / "samples.db")
     assert len(server.payloads) == 2 * len(server.answered) == 2 * LIMIT * 2  # each spoiled request tried again
     assert responses(run) == responses(whole)
@@ -58,6 +58,8 @@ def test_a_fault_on_every_other_request_leaves_a_healthy_runs_numbers(fault, hea
     records = cached_records(tmp_path / "samples.db")
     assert len(records) == SAMPLES and all(record["text"] and record["model"] == "stand-in-model"
                                            for record in records)
+    rate_limited = fault in ("429-seconds", "429-date", "503")
+    assert ("4 responses were rate-limited (HTTP 429/503)" in caplog.text) == rate_limited
     if fault.startswith("429"):  # each retry waited as long as the server asked
         gaps = [server.arrivals[server.payloads.index(payload, i + 1)] - server.arrivals[i]
                 for i, payload in enumerate(server.payloads) if i % 2 == 0]
@@ -91,6 +93,13 @@ def test_an_answer_that_stays_unreadable_stops_the_run_in_the_servers_words(back
     assert words in message and "failed 2 tries" in message and f"0 of {SAMPLES} samples answered" in message
     assert len(server.payloads) == 2  # the first request's two tries, and nothing after
     assert cached_records(tmp_path / "samples.db") == []
+
+
+def test_a_refusal_is_not_tried_again():
+    need_shared()
+    with StandIn("401", every=1) as server, pytest.raises(ServedFailure) as failure:
+        evaluate(server.url(), limit=1)
+    assert "refused the request (HTTP 401: invalid API key)" in str(failure.value) and len(server.payloads) == 1
 
 
 def test_rate_limits_past_the_budget_stop_the_run_naming_the_setting():
