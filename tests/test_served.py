@@ -81,7 +81,7 @@ def test_the_stock_api_backend_is_flagged_as_collapsed(serve, sampling_model, tm
 
 
 def test_a_killed_server_fails_the_run_and_the_rerun_sends_only_what_is_missing(serve, sampling_model, tmp_path):
-    documents, cache = 3, tmp_path / "samples.db"
+    documents, cache = 2, tmp_path / "samples.db"
     total = documents * 2 * 10
 
     def command(server, out, **extra):
