@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
+import threading
 import time
 
 import pytest
@@ -155,12 +156,15 @@ def test_an_interrupted_run_resumed_sends_only_what_is_missing(tmp_path):
     assert responses(resumed) == responses(whole) and resumed["results"] == whole["results"]
 
 
-def test_a_damaged_cache_names_itself(tmp_path):
+def test_a_damaged_cache_names_itself(tmp_path, monkeypatch):
     need_shared()
     cache = tmp_path / "samples.db"
     cache.write_bytes(b"not a database, " * 512)
+    thread_failures = []
+    monkeypatch.setattr(threading, "excepthook", thread_failures.append)
     with StandIn() as server, pytest.raises(ServedFailure) as failure:
         evaluate(server.url(), limit=1, cache=cache)
+    assert not thread_failures  # no traceback from another thread follows the one line
     assert str(failure.value).startswith(f"the cache {cache} cannot be read")
     assert "move it away, or point cache= in --model_args at another file" in str(failure.value)
     assert "\n" not in str(failure.value) and not server.payloads

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +30,19 @@ def sample_key(payload: dict) -> str:
 
 
 def open_cache(path: str) -> Any:
-    """The `cache=` file, read once now so that a damaged one stops the run before any request."""
+    """The `cache=` file, read once now so that a damaged one stops the run before any request (and before
+    SqliteDict's writer thread fails on it, with a traceback of its own).
+    """
     from sqlitedict import SqliteDict
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
-        cache = SqliteDict(path, autocommit=True)
-        len(cache)
-    except (sqlite3.DatabaseError, OSError, RuntimeError) as error:
+        with closing(sqlite3.connect(path)) as connection:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as error:
         raise ServedFailure(f"the cache {path} cannot be read ({error}): move it away, or point cache= in "
                             f"--model_args at another file") from None
-    return cache
+    return SqliteDict(path, autocommit=True)
 
 
 def stored(answer: Answer) -> dict:

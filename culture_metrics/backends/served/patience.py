@@ -30,7 +30,7 @@ log = logging.getLogger("lm_eval.culture_metrics.backends.served")
 
 RATE_LIMITED = (429, 503)
 RETRIED_CLIENT_ERRORS = (408, 409)  # the server's own time-out, a conflict: worth another try, unlike other 4xx
-backoff = wait_exponential_jitter(initial=0.5, max=30, jitter=0.5)
+backoff = wait_exponential_jitter(multiplier=0.5, max=30, jitter=0.5)
 
 
 class ServedFailure(RuntimeError):
