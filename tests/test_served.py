@@ -70,7 +70,7 @@ def test_served_chat_draws_ten_distinct_samples_that_follow_hf_prefix(serve, sam
 
 def test_the_stock_api_backend_is_flagged_as_collapsed(serve, sampling_model, tmp_path):
     """lm-eval's local-chat-completions sends seed 1234 with every request: ten copies of one sample."""
-    run = run_lm_eval(tmp_path / "stock", None, TASK, "--limit", "3", *CHAT,
+    run = run_lm_eval(tmp_path / "stock", None, TASK, "--limit", "2", *CHAT,
                       **{**served(sampling_model, serve.url()), "backend": "local-chat-completions"})
     assert sum(len(set(resps)) for resps in responses(run)) / len(responses(run)) < 2
     assert run.results["results"][TASK]["collapsed,all_responses"] > 0.5
