@@ -1,7 +1,7 @@
-"""The served backends through a real OpenAI-compatible server (transformers serve, started here on loopback):
+"""The served backends through a real OpenAI-compatible server (transformers serve, started once here on loopback):
 ten distinct samples per prompt following hf-prefix's distribution, the requests a document costs, a killed server's
-run resumed from its cache; `n` and seeds against a stand-in server; and the collapse guard on lm-eval's stock API
-backend, in the results and in the report.
+run resumed from its cache, and the collapse guard on lm-eval's stock API backend, in the results and in the report;
+`n` and seeds against a stand-in server, in-process.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 from conftest import ROOT, need_shared
 from distributions import FALSE_ALARM, first_word_test
 from lm_eval_runs import lm_eval_command, run_lm_eval
+from served_runs import CHAT, TASK, evaluate, responses, served
 from servers import StandIn
 from transformers import AutoTokenizer
 
@@ -22,19 +23,12 @@ from benchmarks.serving import TransformersServe
 from culture_metrics.backends.served import sample_seed
 
 
-TASK = "wvs_selfalign_en"
-CHAT = ("--apply_chat_template",)
-
-
-def served(model, url: str, backend: str = "served-chat", **extra) -> dict:
-    """lm_eval_command's options for a served backend (one request at a time: API backends take batch size 1)."""
-    args = ",".join([f"model={model}", f"base_url={url}", *(f"{key}={value}" for key, value in extra.items())])
-    return {"backend": backend, "model_args": args, "batch_size": 1}
-
-
-def responses(run, task: str = TASK) -> list[list[str]]:
-    """The raw responses of every request of every document, in document and request order."""
-    return [resps for row in run.samples[task] for resps in row["resps"]]
+@pytest.fixture(scope="module")
+def serve(sampling_model, tmp_path_factory):
+    """One transformers serve for the tests that only talk to it; they count their requests as differences."""
+    need_shared()
+    with TransformersServe(sampling_model, tmp_path_factory.mktemp("serve") / "serve.log") as server:
+        yield server
 
 
 def report(run, out) -> str:
@@ -44,13 +38,12 @@ def report(run, out) -> str:
     return (out / "leaderboard.md").read_text()
 
 
-def test_served_chat_draws_ten_distinct_samples_that_follow_hf_prefix(sampling_model, tmp_path):
-    need_shared()
+def test_served_chat_draws_ten_distinct_samples_that_follow_hf_prefix(serve, sampling_model, tmp_path):
     documents = 8
-    with TransformersServe(sampling_model, tmp_path / "serve.log") as server:
-        run = run_lm_eval(tmp_path / "served", None, TASK, "--limit", str(documents), *CHAT,
-                          **served(sampling_model, server.url()))
-        sent = server.requests()
+    before = serve.requests()
+    run = run_lm_eval(tmp_path / "served", None, TASK, "--limit", str(documents), *CHAT,
+                      **served(sampling_model, serve.url()))
+    sent = serve.requests() - before
     local = run_lm_eval(tmp_path / "local", sampling_model, TASK, "--limit", str(documents), *CHAT,
                         backend="hf-prefix", batch_size=1)
 
@@ -75,12 +68,10 @@ def test_served_chat_draws_ten_distinct_samples_that_follow_hf_prefix(sampling_m
     assert "look collapsed" not in report(run, tmp_path / "report")
 
 
-def test_the_stock_api_backend_is_flagged_as_collapsed(sampling_model, tmp_path):
+def test_the_stock_api_backend_is_flagged_as_collapsed(serve, sampling_model, tmp_path):
     """lm-eval's local-chat-completions sends seed 1234 with every request: ten copies of one sample."""
-    need_shared()
-    with TransformersServe(sampling_model, tmp_path / "serve.log") as server:
-        run = run_lm_eval(tmp_path / "stock", None, TASK, "--limit", "3", *CHAT,
-                          **{**served(sampling_model, server.url()), "backend": "local-chat-completions"})
+    run = run_lm_eval(tmp_path / "stock", None, TASK, "--limit", "2", *CHAT,
+                      **{**served(sampling_model, serve.url()), "backend": "local-chat-completions"})
     assert sum(len(set(resps)) for resps in responses(run)) / len(responses(run)) < 2
     assert run.results["results"][TASK]["collapsed,all_responses"] > 0.5
     warning = run.results["configs"][TASK]["metadata"]["sampling_warning"]
@@ -89,9 +80,8 @@ def test_the_stock_api_backend_is_flagged_as_collapsed(sampling_model, tmp_path)
     assert "## ⚠ Samples that look collapsed" in board and warning.split(":")[1].split(".")[0] in board
 
 
-def test_a_killed_server_fails_the_run_and_the_rerun_sends_only_what_is_missing(sampling_model, tmp_path):
-    need_shared()
-    documents, cache = 3, tmp_path / "samples.db"
+def test_a_killed_server_fails_the_run_and_the_rerun_sends_only_what_is_missing(serve, sampling_model, tmp_path):
+    documents, cache = 2, tmp_path / "samples.db"
     total = documents * 2 * 10
 
     def command(server, out, **extra):
@@ -99,41 +89,43 @@ def test_a_killed_server_fails_the_run_and_the_rerun_sends_only_what_is_missing(
                                **served(sampling_model, server.url(), **extra))
 
     with TransformersServe(sampling_model, tmp_path / "first.log") as first:
-        child = subprocess.Popen(command(first, tmp_path / "killed", cache=cache), cwd=ROOT, stdout=subprocess.PIPE,  # noqa: S603
-                                 stderr=subprocess.STDOUT, text=True)
+        child = subprocess.Popen(command(first, tmp_path / "killed", cache=cache, max_retries=2),  # noqa: S603
+                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 300
         while first.requests() < total // 3 and time.monotonic() < deadline and child.poll() is None:
             time.sleep(0.2)
         first.stop()
-        output, _ = child.communicate(timeout=300)
+        _, errors = child.communicate(timeout=300)
         answered = first.requests()
-    assert child.returncode != 0, output[-3000:]
-    assert f"the server at {first.url()} failed after 3 tries" in output
-    assert "they are cached: run the same command again to send only the missing ones" in output
+    assert child.returncode != 0, errors[-3000:]
     assert total // 3 <= answered < total
+    assert errors.strip().splitlines()[-1] == (
+        f"ServedChat: the server at {first.url()} failed 2 tries (ClientConnectorError: Cannot connect to host "
+        f"127.0.0.1:{first.port} ssl:default [Connect call failed ('127.0.0.1', {first.port})]; max_retries= in "
+        f"--model_args); {answered} of {total} samples answered, kept in the cache: run the same command again to "
+        f"send only the missing ones")
+    assert "never retrieved" not in errors and "Traceback" not in errors
 
-    with TransformersServe(sampling_model, tmp_path / "second.log") as second:
-        resumed = run_lm_eval(tmp_path / "resumed", None, TASK, "--limit", str(documents), *CHAT,
-                              **served(sampling_model, second.url(), cache=cache))
-        assert second.requests() == total - answered
-    with TransformersServe(sampling_model, tmp_path / "third.log") as third:
-        whole = run_lm_eval(tmp_path / "whole", None, TASK, "--limit", str(documents), *CHAT,
-                            **served(sampling_model, third.url()))
+    before = serve.requests()
+    resumed = run_lm_eval(tmp_path / "resumed", None, TASK, "--limit", str(documents), *CHAT,
+                          **served(sampling_model, serve.url(), cache=cache))
+    assert serve.requests() - before == total - answered
+    assert f"{answered} of {total} samples read from the cache, {total - answered} to request" in resumed.output
+    whole = run_lm_eval(tmp_path / "whole", None, TASK, "--limit", str(documents), *CHAT,
+                        **served(sampling_model, serve.url()))
     assert responses(resumed) == responses(whole)
     assert resumed.results["results"] == whole.results["results"]
 
 
-@pytest.mark.parametrize(("backend", "endpoint", "chat"), [
-    ("served-chat", "chat/completions", CHAT),
-    ("served-completions", "completions", ()),
-])
-def test_a_server_that_honours_n_gets_one_request_per_prompt(backend, endpoint, chat, tmp_path):
+@pytest.mark.parametrize(("backend", "endpoint"), [("served-chat", "chat/completions"),
+                                                   ("served-completions", "completions")])
+def test_a_server_that_honours_n_gets_one_request_per_prompt(backend, endpoint):
     need_shared()
     with StandIn() as server:
-        run = run_lm_eval(tmp_path / "n", None, TASK, "--limit", "3", *chat,
-                          **served("stand-in", server.url(endpoint), backend=backend))
+        run = evaluate(server.url(endpoint), backend, limit=3)
     assert len(server.payloads) == 3 * 2
     assert all(payload["n"] == 10 for payload in server.payloads)
+    chat = backend == "served-chat"
     assert all(isinstance(payload["messages" if chat else "prompt"], list if chat else str)
                for payload in server.payloads)
     for resps in responses(run):
@@ -141,68 +133,55 @@ def test_a_server_that_honours_n_gets_one_request_per_prompt(backend, endpoint, 
         assert [r.split()[-1].split("/")[1] for r in resps] == [str(i) for i in range(10)]  # choices in order
 
 
-def test_each_sample_has_its_own_seed_whichever_tasks_share_the_run(tmp_path):
+def test_each_sample_has_its_own_seed_whichever_tasks_share_the_run():
     need_shared()
     with StandIn() as server:
-        options = served("stand-in", server.url(), n="false")
-        alone = run_lm_eval(tmp_path / "alone", None, TASK, "--limit", "2", *CHAT, **options)
-        together = run_lm_eval(tmp_path / "together", None, f"{TASK}_random,{TASK}", "--limit", "2", *CHAT, **options)
-        reseeded = run_lm_eval(tmp_path / "reseeded", None, TASK, "--limit", "2", "--seed", "0,1234,7,1234", *CHAT,
-                               **options)
+        alone = evaluate(server.url(), n="false")
+        together = evaluate(server.url(), tasks=(f"{TASK}_random", TASK), n="false")
+        reseeded = evaluate(server.url(), n="false", torch_seed=7)  # what --seed's third value sets
     assert len(server.payloads) == 2 * 2 * 10 * 4 and "n" not in server.payloads[0]
     assert responses(alone) == responses(together)
     seeds = [r.split()[-1].split("/")[0] for rs in responses(alone) for r in rs]
     assert len(set(seeds)) == len(seeds)  # no two draws of a document replay each other
-    first = alone.samples[TASK][0]
-    assert seeds[0] == str(sample_seed(1234, TASK, first["doc_id"], 0, 0))  # the run's seed: --seed's third value
+    first = alone["samples"][TASK][0]
+    assert seeds[0] == str(sample_seed(1234, TASK, first["doc_id"], 0, 0))  # the run's seed: the torch seed
     assert not set(seeds) & {r.split()[-1].split("/")[0] for rs in responses(reseeded) for r in rs}
 
 
-def test_the_placebo_draw_gets_samples_of_its_own(tmp_path):
+def test_the_placebo_draw_gets_samples_of_its_own():
     """The second zero-shot draw is its own request: its seeds are not the first draw's."""
     need_shared()
     with StandIn() as server:
-        run = run_lm_eval(tmp_path / "placebo", None, TASK, "--limit", "2", *CHAT, "--metadata", '{"placebo": true}',
-                          **served("stand-in", server.url()))
-    for sample in run.samples[TASK]:
+        run = evaluate(server.url(), metadata={"placebo": True})
+    for sample in run["samples"][TASK]:
         first, _, second = sample["resps"]
-        assert sample["arguments"]["gen_args_2"] == sample["arguments"]["gen_args_0"]
+        assert sample["arguments"][2] == sample["arguments"][0]  # the same prompt and settings
         assert len(second) == 10 and not set(first) & set(second)
 
 
 def test_use_cache_keeps_the_samples_and_a_rerun_sends_nothing(tmp_path):
     need_shared()
     with StandIn() as server:
-        options = served("stand-in", server.url())
-        first = run_lm_eval(tmp_path / "first", None, TASK, "--limit", "2", *CHAT, "--use_cache",
-                            str(tmp_path / "lm_eval_cache"), **options)
+        first = evaluate(server.url(), use_cache=str(tmp_path / "lm_eval_cache"))
         sent = len(server.payloads)
-        again = run_lm_eval(tmp_path / "again", None, TASK, "--limit", "2", *CHAT, "--use_cache",
-                            str(tmp_path / "lm_eval_cache"), **options)
+        again = evaluate(server.url(), use_cache=str(tmp_path / "lm_eval_cache"))
     assert sent == 2 * 2 and len(server.payloads) == sent
     assert responses(again) == responses(first)
     assert len({r for rs in responses(first) for r in rs}) == 2 * 2 * 10
 
 
-def test_a_bad_n_setting_is_refused_in_one_line(tmp_path):
+def test_a_bad_n_setting_is_refused():
     need_shared()
-    with StandIn() as server:
-        run = run_lm_eval(tmp_path / "bad", None, TASK, "--limit", "1", *CHAT,
-                          **served("stand-in", server.url(), n="sometimes"), check=False)
-    assert run.returncode != 0 and "n='sometimes': expected true" in run.output
+    with StandIn() as server, pytest.raises(TypeError, match="n='sometimes': expected true"):
+        evaluate(server.url(), n="sometimes")
     assert not server.payloads
 
 
 def test_lm_eval_python_api_reaches_the_served_backends_after_one_import():
     need_shared()
-    import lm_eval
-    from lm_eval.tasks import TaskManager
-
     import culture_metrics.backends
 
     with StandIn() as server:
-        results = lm_eval.simple_evaluate(
-            model="served-chat", model_args=f"model=stand-in,base_url={server.url()}", tasks=[TASK], limit=1,
-            apply_chat_template=True, task_manager=TaskManager(include_path=str(ROOT / "lm_eval_tasks")))
+        results = evaluate(server.url(), limit=1)
     assert results["config"]["model"] == "served-chat" in culture_metrics.backends.NAMES
     assert results["results"][TASK]["responses,all_responses"] == 20 and len(server.payloads) == 2

@@ -5,7 +5,8 @@ It takes exactly lm_eval's arguments (`wvs-lm-eval run --model hf-prefix --tasks
 registers the backends (`hf-prefix`, `served-chat`, `served-completions`) and the tasks first and then hands over to
 lm-eval. The task folder is added as `--include_path` only where lm-eval does not already find it: after
 `python -m lm_eval_tasks install` it is in lm-eval's own tree, and adding it again would override every task with
-itself, one warning each. An `--include_path` the user gives is kept: lm-eval then reads the user's folder.
+itself, one warning each. An `--include_path` the user gives is kept: lm-eval then reads the user's folder. A served
+run that cannot go on ends with its one-line reason, not a traceback that buries it.
 """
 
 from __future__ import annotations
@@ -28,9 +29,13 @@ def main() -> None:
     from lm_eval.__main__ import cli_evaluate
 
     import culture_metrics.backends  # noqa: F401  (registers the model backends)
+    from culture_metrics.backends.served import ServedFailure
 
     sys.argv = [sys.argv[0], *arguments(sys.argv[1:])]
-    cli_evaluate()
+    try:
+        cli_evaluate()
+    except ServedFailure as failure:
+        sys.exit(str(failure))  # one line, the last the user reads: what happened, what is kept, what to change
 
 
 if __name__ == "__main__":
