@@ -71,7 +71,7 @@ def test_served_chat_draws_ten_distinct_samples_that_follow_hf_prefix(sampling_m
 
     results = run.results["results"][TASK]
     assert results["collapsed,all_responses"] < 0.5
-    assert "sampling_warning" not in run.results["configs"][TASK]["metadata"]
+    assert "sampling_warning" not in run.results["configs"][TASK]["provenance"]
     assert "look collapsed" not in report(run, tmp_path / "report")
 
 
@@ -83,7 +83,7 @@ def test_the_stock_api_backend_is_flagged_as_collapsed(sampling_model, tmp_path)
                           **{**served(sampling_model, server.url()), "backend": "local-chat-completions"})
     assert sum(len(set(resps)) for resps in responses(run)) / len(responses(run)) < 2
     assert run.results["results"][TASK]["collapsed,all_responses"] > 0.5
-    warning = run.results["configs"][TASK]["metadata"]["sampling_warning"]
+    warning = run.results["configs"][TASK]["provenance"]["sampling_warning"]
     assert "look collapsed" in warning and "may not be sampling" in warning
     board = report(run, tmp_path / "report")
     assert "## ⚠ Samples that look collapsed" in board and warning.split(":")[1].split(".")[0] in board

@@ -38,7 +38,7 @@ from lm_eval.models.api_models import JsonChatStr
 from lm_eval.models.openai_completions import LocalChatCompletion, LocalCompletionsAPI
 from lm_eval.models.utils import handle_stop_sequences, postprocess_generated_text
 
-from culture_metrics.temperature import samples
+from culture_metrics.generation import samples
 
 
 if TYPE_CHECKING:
