@@ -1,11 +1,11 @@
-"""One document's record from its results, read by role (culture_metrics.plan); the metrics are in `metrics`."""
+"""One document's record (culture_metrics.record) from its results, read by role (culture_metrics.plan)."""
 
 from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING, Any
 
-from culture_metrics import metrics, plan
+from culture_metrics import plan, record
 from culture_metrics.answers import parse_answer
 
 
@@ -21,14 +21,14 @@ def sampled_record(
     skipped: int,
     demonstrations: Sequence[str],
     distinct: Sequence[int],
-) -> metrics.Record:
+) -> record.Record:
     """`distinct`: the number of distinct raw responses of each request sampled more than once (empty if greedy)."""
     named = {role: [parsed(doc, r) for r in responses] for role, responses in plan.responses(slots, results).items()}
     zeroshot, selfalign = named[plan.ZEROSHOT], named[plan.SELFALIGN]
-    return metrics.record(
+    return record.record(
         p0=agreement(doc, zeroshot),
         p1=agreement(doc, selfalign),
-        tolerance=metrics.SAMPLED_TOLERANCE,
+        tolerance=record.SAMPLED_TOLERANCE,
         zeroshot=zeroshot,
         selfalign=selfalign,
         placebo=named[plan.PLACEBO],
@@ -49,14 +49,14 @@ def logprob_record(
     *,
     skipped: int,
     demonstrations: Sequence[str],
-) -> metrics.Record:
+) -> record.Record:
     loglik = plan.loglikelihoods(slots, results)
     q0, q1 = (option_a_probability(loglik[role, "option_a"], loglik[role, "option_b"])
               for role in (plan.ZEROSHOT, plan.SELFALIGN))
-    return metrics.record(
+    return record.record(
         p0=majority_share(doc, q0),
         p1=majority_share(doc, q1),
-        tolerance=metrics.LOGPROB_TOLERANCE,
+        tolerance=record.LOGPROB_TOLERANCE,
         responses=len(results),
         skipped=skipped,
         q0=q0,
