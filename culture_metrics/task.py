@@ -185,7 +185,7 @@ class SelfAlignTask(ConfigurableTask):
         delimiter = "" if context["apply_chat_template"] else self.config.target_delimiter
         return [
             Instance("loglikelihood" if self.logprob else "generate_until", doc,
-                     (str(request.prompt), request.continuation if self.logprob
+                     (request.prompt, request.continuation if self.logprob
                       else deepcopy(self.config.generation_kwargs)),
                      idx=i, metadata=(task, doc_id, request.slot.samples), **kwargs)
             for i, request in enumerate(plan.requests(doc, self.slots, ctx.zeroshot, ctx.selfaligned, delimiter))

@@ -1,7 +1,8 @@
 """What one wvs_selfalign task asks, read once from its YAML `metadata` (and lm-eval's `--metadata`) and checked.
 
-lm-eval merges `--model_args` into every task's metadata, so keys this project does not know are let through,
-except those that look like a misspelling of one it does (`reshufle`): a silent typo would run another experiment.
+lm-eval keeps its own `version` there and merges `--model_args` into every task's metadata, so keys this project
+does not know are let through, except those that look like a misspelling of one it does (`reshufle`): a silent typo
+would run another experiment.
 """
 
 from __future__ import annotations
@@ -17,10 +18,6 @@ from hf_dataset.languages import LANGUAGES
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-
-# lm-eval's own metadata key: the task version it reports.
-LM_EVAL_KEYS = frozenset({"version"})
 
 
 class VariantError(ValueError):
@@ -56,7 +53,7 @@ class Variant:
     def from_metadata(cls, metadata: Mapping[str, Any] | None) -> Variant:
         metadata = dict(metadata or {})
         names = [field.name for field in fields(cls)]
-        for key in metadata.keys() - set(names) - LM_EVAL_KEYS:
+        for key in metadata.keys() - set(names):
             near = difflib.get_close_matches(key, names, n=1, cutoff=0.8)
             if near:
                 raise VariantError(f"unknown metadata key {key!r}; did you mean {near[0]!r}?")
