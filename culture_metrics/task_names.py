@@ -38,3 +38,11 @@ def parse(task: str) -> TaskName:
 def group_name(variant: str) -> str:
     """The group of one variant's tasks in every language, which lm-eval scores as a whole."""
     return PREFIX + (f"_{variant}" if variant else "")
+
+
+def strategy_of(task: str) -> str:
+    """The report's name for a task's variant; a task of this project's class under another name keeps its own."""
+    try:
+        return parse(task).strategy
+    except TaskNameError:
+        return task

@@ -130,6 +130,7 @@ def test_task_names_parse_and_print_back(name, language, variant, strategy):
 def test_other_task_names_are_refused(name):
     with pytest.raises(task_names.TaskNameError, match="is not a wvs_selfalign task"):
         task_names.parse(name)
+    assert task_names.strategy_of(name) == name
 
 
 @pytest.mark.parametrize(("settings", "sampling"), [

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from culture_metrics import task_names
 from culture_metrics.metrics import METRICS, RECORD, Record
+from culture_metrics.task_names import strategy_of
 from hf_dataset.languages import LANGUAGE_COUNTRY
 
 
@@ -188,7 +188,7 @@ def _task_run(path: Path, data: dict, task: str, model: str, warnings: list[str]
         task=task,
         language=language,
         country=country,
-        strategy=task_names.parse(task).strategy,
+        strategy=strategy_of(task),
         fingerprint=str(derived["dataset_fingerprint"]),
         figures=figures,
         provenance=_provenance(data, task, model),
