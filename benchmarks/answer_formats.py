@@ -17,10 +17,10 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.common import child_env, default_model, lm_eval, machine, mean_p, per_document
+from culture_metrics.cli.spread import labelled_count, spread
+from culture_metrics.cli.temperature import default_temperature
 from culture_metrics.prompt import FORMATS
 from culture_metrics.reporting.markdown import table
-from culture_metrics.spread import labelled_count, spread
-from culture_metrics.temperature import default_temperature
 
 
 TASK = "wvs_selfalign_en"

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from benchmarks.common import default_model, lm_eval, machine, rate
 from benchmarks.serving import TransformersServe
+from culture_metrics.cli.temperature import default_temperature
 from culture_metrics.reporting.markdown import table
-from culture_metrics.temperature import default_temperature
 
 
 TASK = "wvs_selfalign_en"

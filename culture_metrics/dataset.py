@@ -31,6 +31,7 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils import validate_repo_id
 
+from culture_metrics.variant import Variant
 from hf_dataset import build as dataset_build
 from hf_dataset.build import SCHEMA, relabel
 from hf_dataset.card import DATASET_VERSION, MARKER, read_record
@@ -186,21 +187,25 @@ def read_published(name: str, language: str) -> tuple[datasets.Dataset, str]:
     return test, record.get("collapse", DEFAULT_RULE)
 
 
+def variant_probes(**metadata: object) -> datasets.DatasetDict:
+    """custom_dataset for the tasks: lm-eval passes the whole task metadata, which the task's Variant reads."""
+    variant = Variant.from_metadata(metadata)
+    return load_probes(variant.language, variant.country, variant.collapse, variant.clean, variant.dataset)
+
+
 def load_probes(
     language: str,
     country: str | None = None,
     collapse: str = DEFAULT_RULE,
     clean: bool = False,
     dataset: object = None,
-    **_: object,
 ) -> datasets.DatasetDict:
-    """custom_dataset for the tasks: every probe of `language`, labelled or not (the task counts the skipped).
+    """Every probe of `language`, labelled or not (the task counts the skipped).
 
     Task metadata (or `--metadata`) changes the data: `dataset` (or WVS_DATASET) names a published dataset to read
     instead of building one; `country` (ISO3) labels the probes with that country's answers instead of the
     language's own country; `collapse: drop_middle` labels them under the rule that leaves a scale's non-committal
     middle out; `clean: true` keeps only the probes used as published (empty `quirk`).
-    Other keyword arguments are the rest of the task's metadata (lm-eval passes all of it).
     """
     if language not in LANGUAGE_COUNTRY:
         raise DataError(f"unknown language {language!r}; known: {' '.join(LANGUAGES)}")

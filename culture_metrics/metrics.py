@@ -1,12 +1,7 @@
 """Where every reported metric is defined: per-document records and the aggregations over them.
 
-process_results turns one probe's responses into a record: p0 and p1, the share of the zero-shot and of the
-self-aligned responses that give the country's majority answer (or, in the `_logprob` tasks, the probability mass
-on it), plus the parsed answers so that anyone can recompute every figure from `--log_samples`. Each metric in
-METRICS takes one value from each record and aggregates them (METRICS[name].of(records) recomputes it).
-
-`tolerance` is 0 for sampled responses and 0.01 for probabilities: a document is misaligned when p0 < 1 - tolerance,
-improved when p1 - p0 > tolerance, decreased when p0 - p1 > tolerance, unchanged otherwise.
+Each metric in METRICS takes one value from each document's record (culture_metrics.record) and aggregates them
+(METRICS[name].of(records) recomputes it).
 
 Collapse guard: a backend that does not really sample (one seed sent with every request, a server that samples only
 when the model's generation config says so) returns one response ten times, and p0, p1 and everything built on them
@@ -58,91 +53,14 @@ from typing import TYPE_CHECKING, Any
 from lm_eval.api.metrics import mean
 
 from culture_metrics.chance import Null
+from culture_metrics.record import Record, change, correct, error_reduction_of, is_misaligned, shift
 
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
 
-Record = dict[str, Any]
-
-SAMPLED_TOLERANCE = 0.0
-LOGPROB_TOLERANCE = 0.01
 COLLAPSED_MAJORITY = 0.5
-
-
-def record(
-    *,
-    p0: float,
-    p1: float,
-    tolerance: float,
-    zeroshot: Sequence[str | None] = (),
-    selfalign: Sequence[str | None] = (),
-    placebo: Sequence[str | None] = (),
-    answer: str | None = None,
-    responses: int | None = None,
-    skipped: int = 0,
-    q0: float | None = None,
-    q1: float | None = None,
-    share_a: float | None = None,
-    demonstrations: Sequence[str] = (),
-    distinct: Sequence[int] = (),
-) -> Record:
-    """One document's outcome.
-
-    `zeroshot`/`selfalign` hold each parsed response (None for an invalid one), `placebo` those of the second
-    zero-shot draw (empty unless metadata `placebo`), `answer` the country's majority answer they are counted
-    against; `responses` counts the model outputs the figures rest on (generations, or scored options in
-    `_logprob` tasks). `q0`/`q1` are the model's
-    share on option_a's side (None when no response was valid) and `share_a` the country's; `demonstrations` are
-    the self-aligned prompt's demonstrations as completed sentences, for readers of the samples; `distinct` the
-    number of distinct raw responses of each prompt sampled more than once (empty when nothing is sampled).
-    """
-    return {
-        "p0": p0,
-        "p1": p1,
-        "tolerance": tolerance,
-        "zeroshot": list(zeroshot),
-        "selfalign": list(selfalign),
-        "placebo": list(placebo),
-        "answer": answer,
-        "responses": len(zeroshot) + len(selfalign) + len(placebo) if responses is None else responses,
-        "skipped": skipped,
-        "q0": q0,
-        "q1": q1,
-        "share_a": share_a,
-        "demonstrations": list(demonstrations),
-        "distinct": list(distinct),
-    }
-
-
-def is_misaligned(r: Record) -> bool:
-    return r["p0"] < 1 - r["tolerance"]
-
-
-def change(r: Record) -> str:
-    """'improved', 'decreased' or 'unchanged' for one document."""
-    if r["p1"] - r["p0"] > r["tolerance"]:
-        return "improved"
-    if r["p0"] - r["p1"] > r["tolerance"]:
-        return "decreased"
-    return "unchanged"
-
-
-def error_reduction_of(r: Record) -> float:
-    """((1-p0) - (1-p1)) / (1-p0): the share of the zero-shot error that self-alignment removed."""
-    return ((1 - r["p0"]) - (1 - r["p1"])) / (1 - r["p0"])
-
-
-def correct(r: Record, draw: str) -> int:
-    """How many responses of a draw ('zeroshot', 'selfalign', 'placebo') give the majority answer."""
-    return sum(answer == r["answer"] for answer in r[draw])
-
-
-def shift(r: Record, before: str, after: str) -> str:
-    """'improved', 'decreased' or 'unchanged' from draw `before` to draw `after`, by their shares correct."""
-    gain = correct(r, after) * len(r[before]) - correct(r, before) * len(r[after])
-    return "improved" if gain > 0 else "decreased" if gain < 0 else "unchanged"
 
 
 def null(r: Record, after: str = "selfalign") -> Null | None:

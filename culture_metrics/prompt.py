@@ -1,6 +1,6 @@
 """The prompt formats, in one place: how a probe is asked, how a demonstration is shown, and the instructions.
 
-Two formats (task metadata `format`):
+Two formats (task metadata `format`, checked by culture_metrics.variant):
 
 `paper` (the default; Choenni & Shutova, 2024, Table 2): an instruction in the probe's language that names the two
 options, the demonstrations as completed statements, one a line, and the probe as a question:
@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING
 import pycountry
 from babel import Locale
 
-from hf_dataset.errors import DataError
 from hf_dataset.probes import BLANK
 
 
@@ -43,12 +42,6 @@ FORMATS: tuple[str, ...] = ("paper", "options")
 DEFAULT_FORMAT = "paper"
 
 
-def check_format(prompt_format: str) -> str:
-    if prompt_format not in FORMATS:
-        raise DataError(f"unknown prompt format {prompt_format!r}; known: {' '.join(FORMATS)}")
-    return prompt_format
-
-
 def option_order(doc: Mapping, seed: int | None) -> tuple[str, str]:
     """The doc's options in the order the prompt shows them; the same for a seed in every process."""
     rng = random.Random(f"{DEFAULT_SEED if seed is None else seed}:{doc['language']}:{doc['id']}")
@@ -58,7 +51,7 @@ def option_order(doc: Mapping, seed: int | None) -> tuple[str, str]:
 
 def probe_text(doc: Mapping, seed: int | None, prompt_format: str = DEFAULT_FORMAT) -> str:
     """The question a model answers."""
-    if check_format(prompt_format) == "paper":
+    if prompt_format == "paper":
         return f"Q: {doc['template']} A:"
     first, second = option_order(doc, seed)
     return f"{doc['template']}\nOptions: {first} / {second}\nAnswer:"
@@ -71,7 +64,7 @@ def completed(doc: Mapping, option: str) -> str:
 
 def demonstration(doc: Mapping, seed: int | None, prompt_format: str = DEFAULT_FORMAT) -> tuple[str, str]:
     """(text, target) of a demonstration: lm-eval shows text, then target after the target delimiter."""
-    if check_format(prompt_format) == "paper":
+    if prompt_format == "paper":
         return completed(doc, doc["answer"]) + "\n", ""
     return probe_text(doc, seed, prompt_format), doc["answer"]
 
@@ -102,7 +95,7 @@ INSTRUCTION: dict[str, str] = {
 
 def instruction(doc: Mapping, seed: int | None, prompt_format: str = DEFAULT_FORMAT) -> str | None:
     """The line that opens a `paper` prompt, in the probe's language; the `options` format has none."""
-    if check_format(prompt_format) == "options":
+    if prompt_format == "options":
         return None
     first, second = option_order(doc, seed)
     return INSTRUCTION[doc["language"]].format(first=first, second=second)

@@ -21,6 +21,14 @@ from culture_metrics.selection import ChrfIndex
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+# The document key naming which of a probe's self-aligned prompts is built (reshuffled tasks build one per sample):
+# the choice travels with the document lm-eval hands the sampler, so building a prompt changes no state.
+DRAW = "selfalign_draw"
+
+
+def with_draw(doc: dict[str, Any], draw: int) -> dict[str, Any]:
+    return {**doc, DRAW: draw} if draw else doc
+
 
 class SelfAlignSampler(ContextSampler):
     """Base: the candidate pool and a per-probe random generator; subclasses rank or draw candidates."""
@@ -30,7 +38,6 @@ class SelfAlignSampler(ContextSampler):
     def __init__(self, df: Sequence[dict[str, Any]] | None = None, *, rnd: int | None = None, **kwargs) -> None:
         super().__init__(df, rnd=rnd, **kwargs)
         self.seed = DEFAULT_SEED if rnd is None else rnd
-        self.draw = 0  # which of a probe's self-aligned prompts is being built (reshuffled tasks build several)
         self._index: ChrfIndex | None = None
 
     def set_rnd(self, rnd: int | None) -> SelfAlignSampler:
@@ -63,7 +70,8 @@ class SelfAlignSampler(ContextSampler):
             # Categories too small for n demonstrations are topped up from the others, in the same ranking.
             ordered = [i for i in ordered if same[i]] + [i for i in ordered if not same[i]]
         chosen = [docs[i] for i in ordered[:n]]
-        return self.arrange(chosen, random.Random(f"{self.seed}:{eval_doc['language']}:{eval_doc['id']}:{self.draw}"))
+        draw = eval_doc.get(DRAW, 0)
+        return self.arrange(chosen, random.Random(f"{self.seed}:{eval_doc['language']}:{eval_doc['id']}:{draw}"))
 
     def rank(self, eval_doc: dict[str, Any], docs: Sequence[dict[str, Any]], rng: random.Random) -> Sequence[int]:
         """Indices of all candidates, best first."""

@@ -1,15 +1,12 @@
 """The lm-eval Task that asks every probe twice in one run: zero-shot, and after self-alignment demonstrations.
 
-Each document yields two prompts built by the harness's own few-shot machinery (so system prompts, descriptions
-and chat templates behave as for any task): `[zero-shot, self-aligned]`. Sampled tasks send each prompt as a
-generate_until request repeated `repeats` times; with metadata `reshuffle: true` the self-aligned prompt is built
-once per sample instead, each with its own seeded order of the same demonstrations (the paper's robustness check).
-With metadata `placebo: true` a last request draws the zero-shot prompt's `repeats` samples again: the second,
-independent zero-shot draw the placebo metrics compare with (culture_metrics.metrics).
-fewshot_context returns the self-aligned prompt, the one string lm-eval expects; construct_requests, where
-requests are built, adds the zero-shot prompt.
-`_logprob` tasks send the two options of each prompt as loglikelihood requests. The prompt formats are defined in
-`culture_metrics.prompt`, the metrics in `culture_metrics.metrics`.
+A thin adapter: what a task asks is its `Variant` (culture_metrics.variant), the requests a document makes and how
+their results are read are the plan (culture_metrics.plan) and scoring (culture_metrics.scoring). Here the prompts
+are built by the harness's own few-shot machinery, so system prompts, descriptions and chat templates behave as for
+any task. lm-eval passes the run's system instruction to fewshot_context only, so that builds every prompt of the
+document and returns them in the one string lm-eval hands on to construct_requests (`Prompts`).
+What the task derives (the country its probes are labelled with, the dataset's fingerprint, document counts, a
+warning when the samples look collapsed) goes beside lm-eval's config in the results, under `provenance`.
 """
 
 from __future__ import annotations
@@ -17,27 +14,26 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
+from collections import defaultdict
 from copy import deepcopy
-from typing import Any
+from typing import Any, Self
 
 from lm_eval.api.instance import Instance
 from lm_eval.api.task import ConfigurableTask
 
-from culture_metrics import metrics
-from culture_metrics.answers import parse_answer
+from culture_metrics import metrics, plan, scoring
+from culture_metrics.generation import samples
 from culture_metrics.prompt import (
-    DEFAULT_FORMAT,
     DEFAULT_SEED,
     EXPLAIN,
-    check_format,
     completed,
     demonstration,
     instruction,
     persona_line,
     probe_text,
 )
-from culture_metrics.temperature import samples
+from culture_metrics.sampler import with_draw
+from culture_metrics.variant import Variant, VariantError
 from hf_dataset.errors import DataError
 
 
@@ -45,6 +41,20 @@ log = logging.getLogger(__name__)
 
 # fewshot_config.doc_to_text / doc_to_target in the YAML: lm-eval passes them when it renders a demonstration.
 DEMONSTRATION = "demonstration"
+# The key of results["configs"][task] that holds what the task derived, beside lm-eval's own config.
+PROVENANCE = "provenance"
+
+
+class Prompts(str):
+    """A document's prompts: as a string, the (first) self-aligned prompt, the one lm-eval expects."""
+
+    zeroshot: str
+    selfaligned: tuple[str, ...]
+
+    def __new__(cls, zeroshot: str, selfaligned: tuple[str, ...]) -> Self:
+        prompts = super().__new__(cls, selfaligned[0])
+        prompts.zeroshot, prompts.selfaligned = zeroshot, selfaligned
+        return prompts
 
 
 class SelfAlignTask(ConfigurableTask):
@@ -52,24 +62,21 @@ class SelfAlignTask(ConfigurableTask):
         config = dict(config or {})
         config.pop("class", None)
         self._seed = DEFAULT_SEED
-        self._system_instruction: str | None = None
         self._labelled = None
         self._distinct: dict[tuple[str, int], int] = {}
         self.skipped = 0
         try:
-            self.prompt_format = check_format((config.get("metadata") or {}).get("format", DEFAULT_FORMAT))
+            self.variant = Variant.from_metadata(config.get("metadata"))
             super().__init__(data_dir=data_dir, cache_dir=cache_dir, download_mode=download_mode, config=config)
             docs = self.test_docs()
-        except DataError as error:
+        except (DataError, VariantError) as error:
             # lm-eval shows a failed task as a long traceback; the one line that says what to do comes first.
             log.error("%s cannot be built: %s", config.get("task"), error)
             raise
-        fingerprint = hashlib.sha256(json.dumps(docs.to_list(), sort_keys=True).encode()).hexdigest()[:16]
-        self.config.metadata = {
-            **(self.config.metadata or {}),
+        self._dataset_provenance = {
             "country": docs[0]["country"],
-            "format": self.prompt_format,
-            "dataset_fingerprint": fingerprint,
+            "format": self.variant.format,
+            "dataset_fingerprint": hashlib.sha256(json.dumps(docs.to_list(), sort_keys=True).encode()).hexdigest()[:16],
             "documents_available": len(docs),
             "skipped_unlabelled": self.skipped,
         }
@@ -78,15 +85,24 @@ class SelfAlignTask(ConfigurableTask):
     def logprob(self) -> bool:
         return self.OUTPUT_TYPE == "loglikelihood"
 
+    @property
+    def slots(self) -> tuple[plan.Slot, ...]:
+        """The requests of each document (read from the config each time: lm-eval may override its settings)."""
+        return plan.layout(self.variant, logprob=self.logprob, repeats=self.config.repeats)
+
+    @property
+    def sampling(self) -> bool:
+        """Whether the run samples at all: greedy requests are meant to repeat one response."""
+        return not self.logprob and samples(self.config.generation_kwargs or {})
+
     def test_docs(self):
         """The labelled probes; probes the country's figures cannot label are skipped and counted."""
         if self._labelled is None:
             full = self.dataset[self.config.test_split]
             keep = [i for i, answer in enumerate(full["answer"]) if answer is not None]
-            language = self.config.metadata.get("language")
             if not keep:
                 raise DataError(
-                    f"{self.config.task}: no probe of language {language!r} has a label for country "
+                    f"{self.config.task}: no probe of language {self.variant.language!r} has a label for country "
                     f"{full[0]['country'] if len(full) else '?'} (no WVS figures for it)"
                 )
             self.skipped = len(full) - len(keep)
@@ -104,56 +120,47 @@ class SelfAlignTask(ConfigurableTask):
         self._seed = DEFAULT_SEED if seed is None else seed
         super().set_fewshot_seed(seed)
 
-    @property
-    def reshuffle(self) -> bool:
-        return bool((self.config.metadata or {}).get("reshuffle")) and not self.logprob
-
-    @property
-    def placebo(self) -> bool:
-        """A second zero-shot draw; `_logprob` tasks sample nothing, so theirs would repeat the first."""
-        return bool((self.config.metadata or {}).get("placebo")) and not self.logprob
-
     def doc_to_text(self, doc: dict, doc_to_text=None) -> str:
         if doc_to_text == DEMONSTRATION:
-            return demonstration(doc, self._seed, self.prompt_format)[0]
-        return probe_text(doc, self._seed, self.prompt_format)
+            return demonstration(doc, self._seed, self.variant.format)[0]
+        return probe_text(doc, self._seed, self.variant.format)
 
     def doc_to_target(self, doc: dict, doc_to_target=None) -> str:
         if doc_to_target == DEMONSTRATION:
-            return demonstration(doc, self._seed, self.prompt_format)[1]
+            return demonstration(doc, self._seed, self.variant.format)[1]
         return doc["answer"]
 
-    def fewshot_context(self, doc: dict, num_fewshot: int, **kwargs: Any) -> str:
-        """The self-aligned prompt, as lm-eval expects one string; construct_requests adds the zero-shot one.
+    def fewshot_context(self, doc: dict, num_fewshot: int, **kwargs: Any) -> Prompts:
+        """Every prompt of the document, as the one string lm-eval expects (see `Prompts`)."""
+        return self.prompts(doc, num_fewshot, **kwargs)
 
-        The run's system instruction is kept for the prompts construct_requests builds.
-        """
-        self._system_instruction = kwargs.pop("system_instruction", None)
-        return self.build_prompt(doc, num_fewshot, aligned=True, **kwargs)
+    def prompts(self, doc: dict, shots: int, *, system_instruction: str | None = None, **kwargs: Any) -> Prompts:
+        zeroshot = self.build_prompt(doc, 0, aligned=False, system_instruction=system_instruction, **kwargs)
+        selfaligned = tuple(
+            self.build_prompt(with_draw(doc, draw), shots, aligned=True, system_instruction=system_instruction, **kwargs)
+            for draw in range(plan.draws(self.slots))
+        )
+        return Prompts(zeroshot, selfaligned)
 
-    def build_prompt(self, doc: dict, shots: int, *, aligned: bool, draw: int = 0, **kwargs: Any) -> str:
+    def build_prompt(self, doc: dict, shots: int, *, aligned: bool, system_instruction: str | None = None,
+                     **kwargs: Any) -> str:
         """One prompt through the harness's own few-shot machinery; demonstrations stay in the one user turn.
 
         The `paper` format opens it with its instruction. Metadata `persona: true` names the country before the
         self-aligned prompt (with `num_fewshot: 0`, instead of demonstrations); `explain: true` asks for an
-        explanation after the answer. `draw` picks one of a reshuffled task's demonstration orders.
+        explanation after the answer.
         """
-        metadata = self.config.metadata or {}
         parts = [
-            persona_line(doc["language"], doc["country"]) if aligned and metadata.get("persona") else None,
-            self._system_instruction,
-            instruction(doc, self._seed, self.prompt_format),
-            EXPLAIN if metadata.get("explain") else None,
+            persona_line(doc["language"], doc["country"]) if aligned and self.variant.persona else None,
+            system_instruction,
+            instruction(doc, self._seed, self.variant.format),
+            EXPLAIN if self.variant.explain else None,
         ]
         text = "\n\n".join(filter(None, parts))
         # In plain text the harness glues the system text to the prompt; chat templates give it its own turn.
         end = "" if kwargs.get("apply_chat_template") else "\n\n"
         kwargs.update(fewshot_as_multiturn=False, system_instruction=text + end if text else None)
-        self.sampler.draw = draw
-        try:
-            return super().fewshot_context(doc, shots, **kwargs)
-        finally:
-            self.sampler.draw = 0
+        return super().fewshot_context(doc, shots, **kwargs)
 
     def demonstrations(self, doc: dict) -> list[str]:
         """The self-aligned prompt's demonstrations (its first draw) as completed sentences, in prompt order."""
@@ -162,34 +169,26 @@ class SelfAlignTask(ConfigurableTask):
         return [completed(d, d["answer"]) for d in self.sampler.sample(self.config.num_fewshot, eval_doc=doc)]
 
     def construct_requests(self, doc: dict, ctx: str, **kwargs: Any) -> list[Instance]:
-        """Requests for the zero-shot prompt, built here, and the self-aligned prompt `ctx` (or its draws)."""
-        apply_chat_template = kwargs.pop("apply_chat_template", False)
-        chat_template = kwargs.pop("chat_template", None)
-        context = {"apply_chat_template": apply_chat_template, "chat_template": chat_template,
-                   "gen_prefix": self.doc_to_prefix(doc)}
-        zero = self.build_prompt(doc, 0, aligned=False, **context)
-        shots = self.config.num_fewshot or 0
-        # The placebo draw is its own request (own idx, so seeded backends give it its own samples), sent last.
-        second = [zero] if self.placebo else []
-        if self.reshuffle:
-            draws = [ctx] + [self.build_prompt(doc, shots, aligned=True, draw=d, **context)
-                             for d in range(1, self.config.repeats)]
-            task, doc_id, repeats = kwargs.pop("metadata", (self.config.task, None, self.config.repeats))
-            return [
-                Instance("generate_until", doc, (prompt, deepcopy(self.config.generation_kwargs)), idx=i,
-                         metadata=(task, doc_id, 1 if 0 < i <= len(draws) else repeats), **kwargs)
-                for i, prompt in enumerate([zero, *draws, *second])
-            ]
-        if self.logprob:
-            delimiter = "" if apply_chat_template else self.config.target_delimiter
-            return [
-                Instance("loglikelihood", doc, (prompt, f"{delimiter}{doc[option]}"), idx=2 * i + j, **kwargs)
-                for i, prompt in enumerate((zero, ctx))
-                for j, option in enumerate(("option_a", "option_b"))
-            ]
+        """The document's requests, in the plan's order. A plain string `ctx` (lm-eval's own task checks pass
+        doc_to_text) stands for the self-aligned prompt; the other prompts are then built without a system prompt.
+
+        Each request's sample count is the repeats field of the Instance's metadata, which lm-eval reads to copy
+        a request; its own metadata gives the task's `repeats` to every request, which fits all but a reshuffled
+        task's draws, one sample each.
+        """
+        context = {"apply_chat_template": kwargs.pop("apply_chat_template", False),
+                   "chat_template": kwargs.pop("chat_template", None), "gen_prefix": self.doc_to_prefix(doc)}
+        task, doc_id, _ = kwargs.pop("metadata", (self.config.task, None, self.config.repeats))
+        if not isinstance(ctx, Prompts):
+            built = self.prompts(doc, self.config.num_fewshot or 0, **context)
+            ctx = Prompts(built.zeroshot, (ctx, *built.selfaligned[1:]))
+        delimiter = "" if context["apply_chat_template"] else self.config.target_delimiter
         return [
-            Instance("generate_until", doc, (prompt, deepcopy(self.config.generation_kwargs)), idx=i, **kwargs)
-            for i, prompt in enumerate((zero, ctx, *second))
+            Instance("loglikelihood" if self.logprob else "generate_until", doc,
+                     (request.prompt, request.continuation if self.logprob
+                      else deepcopy(self.config.generation_kwargs)),
+                     idx=i, metadata=(task, doc_id, request.slot.samples), **kwargs)
+            for i, request in enumerate(plan.requests(doc, self.slots, ctx.zeroshot, ctx.selfaligned, delimiter))
         ]
 
     def request_prompts(self, doc: dict) -> list[str]:
@@ -199,93 +198,47 @@ class SelfAlignTask(ConfigurableTask):
         return list(dict.fromkeys(request.args[0] for request in requests))
 
     def apply_filters(self) -> None:
-        """Count the distinct raw responses of each request first: the filters keep only their first lines."""
+        """Count the distinct raw responses of each request first: the filters keep only their first lines, and
+        this is the one place lm-eval shows a task its raw responses.
+        """
         self._distinct = {(instance.doc["id"], instance.idx): len(set(instance.resps)) for instance in self.instances
                           if instance.request_type == "generate_until" and len(instance.resps) > 1}
         super().apply_filters()
 
-    @property
-    def sampling(self) -> bool:
-        """Whether the run samples at all: greedy requests are meant to repeat one response."""
-        return not self.logprob and samples(self.config.generation_kwargs or {})
-
-    def process_results(self, doc: dict, results: list) -> dict[str, metrics.Record]:
+    def process_results(self, doc: dict, results: list) -> dict[str, Any]:
         if self.logprob:
-            (zero_a, _), (zero_b, _), (aligned_a, _), (aligned_b, _) = results
-            q0, q1 = option_a_probability(zero_a, zero_b), option_a_probability(aligned_a, aligned_b)
-            record = metrics.record(
-                p0=majority_share(doc, q0),
-                p1=majority_share(doc, q1),
-                tolerance=metrics.LOGPROB_TOLERANCE,
-                responses=len(results),
-                skipped=self.skipped,
-                q0=q0,
-                q1=q1,
-                share_a=doc["share_a"],
-                demonstrations=self.demonstrations(doc),
-            )
+            record = scoring.logprob_record(doc, self.slots, results, skipped=self.skipped,
+                                            demonstrations=self.demonstrations(doc))
         else:
-            zeroshot = [parsed(doc, r) for r in results[0]]
-            aligned = results[1:-1] if self.placebo else results[1:]
-            selfalign = [parsed(doc, r) for responses in aligned for r in responses]
-            record = metrics.record(
-                p0=agreement(doc, zeroshot),
-                p1=agreement(doc, selfalign),
-                tolerance=metrics.SAMPLED_TOLERANCE,
-                zeroshot=zeroshot,
-                selfalign=selfalign,
-                placebo=[parsed(doc, r) for r in results[-1]] if self.placebo else [],
-                answer=doc["answer"],
-                skipped=self.skipped,
-                q0=option_a_share(doc, zeroshot),
-                q1=option_a_share(doc, selfalign),
-                share_a=doc["share_a"],
-                demonstrations=self.demonstrations(doc),
-                distinct=[self._distinct[doc["id"], idx] for idx in range(len(results))
-                          if (doc["id"], idx) in self._distinct] if self.sampling else [],
-            )
+            record = scoring.sampled_record(doc, self.slots, results, skipped=self.skipped,
+                                            demonstrations=self.demonstrations(doc),
+                                            distinct=self._distinct_counts(doc["id"]) if self.sampling else [])
         return metrics.items(record)
 
-    def aggregation(self) -> dict:
-        return {**{name: metric.aggregate for name, metric in metrics.METRICS.items()},
-                metrics.RECORD: self._count_and_check}
+    def _distinct_counts(self, doc_id: str) -> list[int]:
+        return [self._distinct[key] for idx in range(len(self.slots)) if (key := (doc_id, idx)) in self._distinct]
 
-    def _count_and_check(self, records: list[metrics.Record]) -> int:
-        """The documents count, and the one place that sees every record of the run at once (on rank 0): where
-        the samples look collapsed, the warning goes into the task's metadata, which the results carry.
-        """
-        warning = metrics.collapse_warning(metrics.METRICS["collapsed"].of(records))
-        if warning:
-            log.warning("%s: %s", self.config.task, warning)
-            self.config.metadata = {**(self.config.metadata or {}), "sampling_warning": warning}
-        return metrics.METRICS[metrics.RECORD].aggregate(records)
+    def aggregation(self) -> dict:
+        return {name: metric.aggregate for name, metric in metrics.METRICS.items()}
 
     def higher_is_better(self) -> dict:
         return {name: metric.higher_is_better for name, metric in metrics.METRICS.items()}
 
+    def dump_config(self) -> dict:
+        """lm-eval's config, as it writes it into the results (results["configs"][task]), with the provenance."""
+        return {**super().dump_config(), PROVENANCE: self.provenance()}
 
-def parsed(doc: dict, response: str) -> str | None:
-    """The option a response names, as its text; None when it names neither or both."""
-    side = parse_answer(response, doc["option_a"], doc["option_b"], doc["template"])
-    return None if side is None else doc[f"option_{side}"]
+    def provenance(self) -> dict[str, Any]:
+        """What the task derived: the dataset's figures, and `sampling_warning` where the samples look collapsed.
 
-
-def agreement(doc: dict, answers: list[str | None]) -> float:
-    """Share of the responses that give the country's majority answer (invalid ones count as not)."""
-    return sum(answer == doc["answer"] for answer in answers) / len(answers)
-
-
-def option_a_share(doc: dict, answers: list[str | None]) -> float | None:
-    """The model's share on option_a's side among its valid responses; None when none was valid."""
-    valid = [answer for answer in answers if answer is not None]
-    return sum(answer == doc["option_a"] for answer in valid) / len(valid) if valid else None
-
-
-def option_a_probability(loglik_a: float, loglik_b: float) -> float:
-    """Probability of option_a, renormalised over the two options."""
-    gap = loglik_b - loglik_a
-    return 0.0 if gap > 700 else 1 / (1 + math.exp(gap))
-
-
-def majority_share(doc: dict, q: float) -> float:
-    return q if doc["answer"] == doc["option_a"] else 1 - q
+        lm-eval asks for the config once, on rank 0, after scoring; the collapse share is that of the documents
+        this process scored (all of them unless the run is spread over several processes).
+        """
+        per_doc = defaultdict(list)
+        for (doc_id, _), count in self._distinct.items():
+            per_doc[doc_id].append(count)
+        share = metrics.METRICS["collapsed"].of([{"distinct": c} for c in per_doc.values()]) if self.sampling else None
+        warning = metrics.collapse_warning(share)
+        if warning:
+            log.warning("%s: %s", self.config.task, warning)
+        return {**self._dataset_provenance, **({"sampling_warning": warning} if warning else {})}

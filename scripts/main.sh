@@ -35,13 +35,13 @@ if [ -z "${MODEL:-}" ]; then
   MODEL="$(python -m scripts.default_model)"
   export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1   # the default model needs no hub
 fi
-TEMPERATURE="${TEMPERATURE:-$(python -m culture_metrics.temperature "$MODEL")}"
+TEMPERATURE="${TEMPERATURE:-$(python -m culture_metrics.cli.temperature "$MODEL")}"
 echo "$MODEL (temperature $TEMPERATURE)" >&2
 
 echo "== lm_eval wvs_selfalign_en (probes: $LIMIT, format: $FORMAT, chat template: $CHAT_TEMPLATE, $BACKEND)" >&2
 options=(--metadata "{\"format\": \"$FORMAT\"}" --gen_kwargs "temperature=$TEMPERATURE")
 if [ "$LIMIT" != all ]; then
-  options+=(--samples "$(python -m culture_metrics.spread wvs_selfalign_en "$LIMIT")")
+  options+=(--samples "$(python -m culture_metrics.cli.spread wvs_selfalign_en "$LIMIT")")
 fi
 if [ "$CHAT_TEMPLATE" = 1 ]; then
   options+=(--apply_chat_template)

@@ -8,7 +8,7 @@ from math import comb
 
 import pytest
 
-from culture_metrics import metrics
+from culture_metrics import metrics, record
 from culture_metrics.chance import Null
 
 
@@ -54,17 +54,17 @@ def test_the_test_is_discrete_its_size_given_misaligned_is_below_five_percent(k,
     assert passing == ([0] if k == 4 else [6] if k == 16 else [])
 
 
-def sampled(zero: int, aligned: int, placebo: int | None = None, n: int = 10, invalid: int = 0) -> metrics.Record:
+def sampled(zero: int, aligned: int, placebo: int | None = None, n: int = 10, invalid: int = 0) -> record.Record:
     """A record with `zero` / `aligned` / `placebo` of n responses correct ('yes'); `invalid` zero-shot misses None."""
     answers = {
         "zeroshot": ["yes"] * zero + [None] * invalid + ["no"] * (n - zero - invalid),
         "selfalign": ["yes"] * aligned + ["no"] * (n - aligned),
         "placebo": [] if placebo is None else ["yes"] * placebo + ["no"] * (n - placebo),
     }
-    return metrics.record(p0=zero / n, p1=aligned / n, tolerance=metrics.SAMPLED_TOLERANCE, answer="yes", **answers)
+    return record.record(p0=zero / n, p1=aligned / n, tolerance=record.SAMPLED_TOLERANCE, answer="yes", **answers)
 
 
-def value(name: str, r: metrics.Record) -> float | None:
+def value(name: str, r: record.Record) -> float | None:
     return metrics.METRICS[name].item(r)
 
 
@@ -85,7 +85,7 @@ def test_aligned_documents_logprob_tasks_and_runs_without_placebo_have_no_value(
     assert len(chance_metrics) == 12
     for name in chance_metrics:
         assert value(name, sampled(10, 3, placebo=4)) is None, name  # aligned zero-shot: not misaligned
-        logprob = metrics.record(p0=0.3, p1=0.8, tolerance=metrics.LOGPROB_TOLERANCE, responses=4)
+        logprob = record.record(p0=0.3, p1=0.8, tolerance=record.LOGPROB_TOLERANCE, responses=4)
         assert value(name, logprob) is None, name
         assert metrics.METRICS[name].of([logprob]) is None, name
     for name in chance_metrics:
@@ -110,7 +110,7 @@ def test_under_the_null_improved_averages_to_its_chance_level():
     for _ in range(4000):
         p = rng.random()
         answers = ["yes" if rng.random() < p else "no" for _ in range(20)]
-        r = metrics.record(p0=answers[:10].count("yes") / 10, p1=answers[10:].count("yes") / 10,
+        r = record.record(p0=answers[:10].count("yes") / 10, p1=answers[10:].count("yes") / 10,
                            tolerance=0.0, zeroshot=answers[:10], selfalign=answers[10:], answer="yes")
         if (item := value("improved_beyond_chance", r)) is not None:
             residuals.append(item)

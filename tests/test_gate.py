@@ -105,7 +105,7 @@ def rewrite(folder, change) -> None:
 
 
 def other_fingerprint(data: dict) -> None:
-    data["configs"][EN]["metadata"]["dataset_fingerprint"] = "0123456789abcdef"
+    data["configs"][EN]["provenance"]["dataset_fingerprint"] = "0123456789abcdef"
 
 
 def no_improved(data: dict) -> None:

@@ -1,5 +1,6 @@
-"""The house's parts: the engine (what lm-eval calls for the tasks) imports neither the model backends nor the
-reporting side, the backends do not import the reporting side, and no module imports itself back through others.
+"""The house's parts: the engine (what lm-eval calls for the tasks) is small modules that import neither the model
+backends, the command-line helpers nor the reporting side, the backends do not import the reporting side, and no
+module imports itself back through others.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ def test_the_engine_imports_neither_backends_nor_reporting():
     for path in engine:
         assert not [name for name in imports(path)
                     if name.startswith(("culture_metrics.reporting", "culture_metrics.backends"))], path.name
+
+
+def test_the_engine_is_small_modules_that_never_import_the_command_line_helpers():
+    engine = [p for p in (ROOT / "culture_metrics").glob("*.py") if p.name != "__main__.py"]
+    assert not [p.name for p in engine if len(p.read_text(encoding="utf-8").splitlines()) > 300]
+    assert not [p.name for p in engine if [name for name in imports(p) if name.startswith("culture_metrics.cli")]]
 
 
 def test_the_backends_live_together_and_never_import_the_reporting_side():

@@ -169,9 +169,10 @@ def test_no_probe_is_among_its_own_demonstrations(en_run):
 
 
 def test_results_record_the_country_and_dataset(en_run):
-    metadata = en_run.results["configs"]["wvs_selfalign_en"]["metadata"]
-    assert metadata["country"] == "USA" and metadata["language"] == "en"
-    assert len(metadata["dataset_fingerprint"]) == 16
+    config = en_run.results["configs"]["wvs_selfalign_en"]
+    assert config["provenance"]["country"] == "USA" and config["metadata"]["language"] == "en"
+    assert len(config["provenance"]["dataset_fingerprint"]) == 16
+    assert "country" not in config["metadata"] and "dataset_fingerprint" not in config["metadata"]
 
 
 def test_same_seed_same_prompts_and_metrics_in_a_new_process(en_run, tiny_model, tmp_path):
@@ -258,7 +259,7 @@ def test_persona_and_explanation_variants_aligned_to_another_country(pakistan_ru
     pakistan = json.loads(ANSWER_COUNTS.read_text())["PAK"]["counts"]
     rules = load_collapse()
     for task in ["wvs_selfalign_en_persona", "wvs_selfalign_en_explain"]:
-        assert run.results["configs"][task]["metadata"]["country"] == "PAK"
+        assert run.results["configs"][task]["provenance"]["country"] == "PAK"
         for sample in run.samples[task]:
             doc = sample["doc"]
             answers = pakistan[f"Q{doc['question']}"]

@@ -183,7 +183,7 @@ def test_task_metadata_names_the_dataset_and_the_fingerprint_is_the_built_ones(b
 
     def fingerprint(**metadata) -> str:
         task = TaskManager(include_path=str(ROOT / "lm_eval_tasks"), metadata=metadata).load(["wvs_selfalign_en"])
-        return task["tasks"]["wvs_selfalign_en"].config.metadata["dataset_fingerprint"]
+        return task["tasks"]["wvs_selfalign_en"].provenance()["dataset_fingerprint"]
 
     assert fingerprint(dataset=str(built_dataset), country="PAK") == fingerprint(country="PAK")
 
@@ -195,7 +195,7 @@ def test_lm_eval_on_a_published_folder_records_the_fingerprint_of_a_run_that_bui
     published = run_lm_eval(tmp_path / "published", tiny_model, "wvs_selfalign_ro", "--limit", "2", env={
         "WVS_DATASET": str(built_dataset), "WVS_PROBES": str(tmp_path / "nowhere.zip"),
         "WVS_CACHE_DIR": str(tmp_path / "cache")})
-    fingerprints = [run.results["configs"]["wvs_selfalign_ro"]["metadata"]["dataset_fingerprint"]
+    fingerprints = [run.results["configs"]["wvs_selfalign_ro"]["provenance"]["dataset_fingerprint"]
                     for run in (built, published)]
     assert fingerprints[0] == fingerprints[1]
     assert [s["doc"] for s in built.samples["wvs_selfalign_ro"]] == [s["doc"] for s in

@@ -236,13 +236,13 @@ def test_provenance_names_model_version_dataset_and_settings(report, en_run):
     out, _ = report
     row = next(r for r in board(out)["rows"] if r["task"] == "wvs_selfalign_en")
     provenance = row["provenance"]
-    metadata = en_run.results["configs"]["wvs_selfalign_en"]["metadata"]
+    derived = en_run.results["configs"]["wvs_selfalign_en"]["provenance"]
     assert provenance["model"] == en_run.results["model_name"]  # the full path stays in the provenance
     assert provenance["lm_eval_version"] == en_run.results["lm_eval_version"]
-    assert provenance["dataset_fingerprint"] == metadata["dataset_fingerprint"]
+    assert provenance["dataset_fingerprint"] == derived["dataset_fingerprint"]
     assert provenance["seeds"]["fewshot_seed"] == en_run.results["config"]["fewshot_seed"]
     assert provenance["generation"]["repeats"] == 10 and provenance["generation"]["generation_kwargs"]["do_sample"]
-    assert metadata["dataset_fingerprint"] in (out / "leaderboard.md").read_text()
+    assert derived["dataset_fingerprint"] in (out / "leaderboard.md").read_text()
 
 
 def test_figures_are_real_images_of_the_expected_size(report):
@@ -303,7 +303,7 @@ def test_identical_copies_count_once_and_mixed_datasets_are_flagged(en_logprob_r
     other = copy_run(untrained_run.folder, tmp_path / "c", samples=False)
     results = only(other, "results_*.json")
     data = json.loads(results.read_text())
-    data["configs"]["wvs_selfalign_en_logprob"]["metadata"]["dataset_fingerprint"] = "0123456789abcdef"
+    data["configs"]["wvs_selfalign_en_logprob"]["provenance"]["dataset_fingerprint"] = "0123456789abcdef"
     results.write_text(json.dumps(data))
     done = cli("report", tmp_path / "a", tmp_path / "b", other, "--out", tmp_path / "out")
     assert done.returncode == 0, done.stderr

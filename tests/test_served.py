@@ -64,7 +64,7 @@ def test_served_chat_draws_ten_distinct_samples_that_follow_hf_prefix(serve, sam
 
     results = run.results["results"][TASK]
     assert results["collapsed,all_responses"] < 0.5
-    assert "sampling_warning" not in run.results["configs"][TASK]["metadata"]
+    assert "sampling_warning" not in run.results["configs"][TASK]["provenance"]
     assert "look collapsed" not in report(run, tmp_path / "report")
 
 
@@ -74,7 +74,7 @@ def test_the_stock_api_backend_is_flagged_as_collapsed(serve, sampling_model, tm
                       **{**served(sampling_model, serve.url()), "backend": "local-chat-completions"})
     assert sum(len(set(resps)) for resps in responses(run)) / len(responses(run)) < 2
     assert run.results["results"][TASK]["collapsed,all_responses"] > 0.5
-    warning = run.results["configs"][TASK]["metadata"]["sampling_warning"]
+    warning = run.results["configs"][TASK]["provenance"]["sampling_warning"]
     assert "look collapsed" in warning and "may not be sampling" in warning
     board = report(run, tmp_path / "report")
     assert "## ⚠ Samples that look collapsed" in board and warning.split(":")[1].split(".")[0] in board

@@ -10,6 +10,7 @@ from conftest import ROOT, need_shared
 from sacrebleu.metrics import CHRF
 
 from culture_metrics.prompt import INSTRUCTION, option_order
+from culture_metrics.variant import VariantError
 from hf_dataset.errors import DataError
 from hf_dataset.languages import LANGUAGES
 
@@ -151,8 +152,8 @@ def test_options_format_is_a_setting(task_manager):
     block = f"{doc['template']}\nOptions: {first} / {second}\nAnswer:"
     zero, aligned = prompts(task, doc)
     assert zero == block and aligned.endswith("\n\n" + block) and aligned.count("\nAnswer: ") == 5
-    assert task.config.metadata["format"] == "options"
-    with pytest.raises(DataError, match="unknown prompt format 'html'; known: paper options"):
+    assert task.variant.format == task.provenance()["format"] == "options"
+    with pytest.raises(VariantError, match="unknown prompt format 'html'; known: paper options"):
         load_task(task_manager, "wvs_selfalign_en", metadata={"format": "html"})
 
 
@@ -162,7 +163,7 @@ def test_collapse_rule_and_clean_subset_are_settings(task_manager):
     answers = {d["id"]: d["answer"] for d in paper.test_docs()}
     other = {d["id"]: d["answer"] for d in drop.test_docs()}
     assert answers["Q124"] == "disagree" and other["Q124"] == "agree"
-    assert paper.config.metadata["dataset_fingerprint"] != drop.config.metadata["dataset_fingerprint"]
+    assert paper.provenance()["dataset_fingerprint"] != drop.provenance()["dataset_fingerprint"]
     full = load_task(task_manager, "wvs_selfalign_ko")
     clean = load_task(task_manager, "wvs_selfalign_ko", metadata={"clean": True})
     assert 0 < len(clean.test_docs()) < len(full.test_docs())
@@ -174,7 +175,8 @@ def test_unlabelled_probes_are_skipped_and_counted(task_manager):
     full = task.dataset["test"]
     assert task.skipped == sum(a is None for a in full["answer"]) > 60
     assert len(task.test_docs()) == len(full) - task.skipped
-    assert task.config.metadata["skipped_unlabelled"] == task.skipped
+    assert task.provenance()["skipped_unlabelled"] == task.skipped
+    assert "skipped_unlabelled" not in task.config.metadata
 
 
 def test_a_language_without_labels_fails_clearly(task_manager):

@@ -22,6 +22,8 @@ from lm_eval.models.utils import handle_stop_sequences, normalize_gen_kwargs, po
 from tqdm import tqdm
 from transformers import DynamicCache, StoppingCriteriaList, StopStringCriteria
 
+from culture_metrics.generation import samples
+
 
 if TYPE_CHECKING:
     from lm_eval.api.instance import Instance
@@ -56,13 +58,12 @@ class HFPrefixLM(HFLM):
                                                                                      skip_special_tokens=False))
         max_gen_toks = kwargs.pop("max_gen_toks")
         kwargs.pop("max_length", None)
-        # As `hf`: no temperature means greedy decoding, where every sample is the same.
-        kwargs["temperature"] = kwargs.get("temperature", 0.0)
-        if kwargs["temperature"] == 0.0 and kwargs.get("do_sample") is None:
-            kwargs["do_sample"] = False
-        if kwargs.get("do_sample") is False and kwargs["temperature"] == 0.0:
-            kwargs.pop("temperature")
-        width = count if kwargs.get("do_sample") else 1
+        # Greedy settings (no temperature, as in `hf`) give one response, repeated for every sample.
+        sampling = samples(kwargs)
+        kwargs["do_sample"] = sampling
+        if not sampling:
+            kwargs.pop("temperature", None)
+        width = count if sampling else 1
         ids = torch.tensor(
             [self.tok_encode(context, left_truncate_len=self.max_length - max_gen_toks)], device=self.device
         )

@@ -23,7 +23,8 @@ import numpy as np
 from culture_metrics.metrics import METRICS, Record, change, collapse_warning, error_reduction_of, is_misaligned
 from culture_metrics.reporting import markdown, paper
 from culture_metrics.reporting.explanations import REPORT_FILE
-from culture_metrics.reporting.runs import DEFAULT_STRATEGY, RunError, Runs, TaskRun
+from culture_metrics.reporting.runs import RunError, Runs, TaskRun
+from culture_metrics.task_names import DEFAULT_STRATEGY
 from hf_dataset.card import INDONESIA_NOTE
 from hf_dataset.languages import LANGUAGE_NAMES, LANGUAGES
 

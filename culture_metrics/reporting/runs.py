@@ -17,15 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from culture_metrics.metrics import METRICS, RECORD, Record
+from culture_metrics.task_names import strategy_of
 from hf_dataset.languages import LANGUAGE_COUNTRY
 
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-
-TASK_PREFIX = "wvs_selfalign_"
-DEFAULT_STRATEGY = "chrf"
 
 
 class RunError(Exception):
@@ -150,10 +147,16 @@ def _counts(data: dict, task: str) -> dict:
     return (data.get("n-samples") or {}).get(task) or {}
 
 
+# The key of a task's config (results["configs"][task]) under which this project's tasks write what they derived.
+PROVENANCE = "provenance"
+
+
 def _is_selfalign(config: Any) -> bool:
-    """Tasks of this project say so in their metadata: the language, and the fingerprint of the probes they read."""
+    """Tasks of this project say so: their language in the metadata, the fingerprint of their probes beside it."""
     metadata = config.get("metadata") if isinstance(config, dict) else None
-    return isinstance(metadata, dict) and "dataset_fingerprint" in metadata and "language" in metadata
+    provenance = config.get(PROVENANCE) if isinstance(config, dict) else None
+    return (isinstance(metadata, dict) and "language" in metadata
+            and isinstance(provenance, dict) and "dataset_fingerprint" in provenance)
 
 
 def _model_name(data: dict) -> str:
@@ -173,28 +176,20 @@ def model_args(args: Any) -> dict[str, Any]:
     return {}
 
 
-def strategy_of(task: str, language: str) -> str:
-    """The variant suffix of `wvs_selfalign_<lang>_<variant>`; the plain task is the paper's chrF++ setting."""
-    base = f"{TASK_PREFIX}{language}"
-    if task == base:
-        return DEFAULT_STRATEGY
-    return task.removeprefix(f"{base}_") if task.startswith(f"{base}_") else task
-
-
 def _task_run(path: Path, data: dict, task: str, model: str, warnings: list[str]) -> TaskRun:
     config = data["configs"][task]
-    metadata = config["metadata"]
+    metadata, derived = config["metadata"], config[PROVENANCE]
     if task not in data["results"]:
         raise RunError(f"{path}: task {task} has a config but no results")
     figures = _figures(path, task, data["results"][task])
-    language, country = str(metadata["language"]), str(metadata.get("country", ""))
+    language, country = str(metadata["language"]), str(derived.get("country", ""))
     run = TaskRun(
         model=model,
         task=task,
         language=language,
         country=country,
-        strategy=strategy_of(task, language),
-        fingerprint=str(metadata["dataset_fingerprint"]),
+        strategy=strategy_of(task),
+        fingerprint=str(derived["dataset_fingerprint"]),
         figures=figures,
         provenance=_provenance(data, task, model),
         results_file=path,
@@ -228,7 +223,7 @@ def _provenance(data: dict, task: str, model: str) -> dict[str, Any]:
     config = data.get("config") or {}
     task_config = data["configs"][task]
     args = model_args(config.get("model_args"))
-    overrides = config.get("gen_kwargs") or {}
+    derived = task_config[PROVENANCE]
     return {
         "model": model,
         "model_source": data.get("model_source") or config.get("model"),
@@ -239,20 +234,17 @@ def _provenance(data: dict, task: str, model: str) -> dict[str, Any]:
         "transformers_version": data.get("transformers_version"),
         "git_hash": data.get("git_hash"),
         "task_version": (data.get("versions") or {}).get(task),
-        "dataset_fingerprint": task_config["metadata"]["dataset_fingerprint"],
-        "documents_available": task_config["metadata"].get("documents_available"),
-        "skipped_unlabelled": task_config["metadata"].get("skipped_unlabelled"),
+        "dataset_fingerprint": derived["dataset_fingerprint"],
+        "documents_available": derived.get("documents_available"),
+        "skipped_unlabelled": derived.get("skipped_unlabelled"),
         "limit": config.get("limit"),
         "seeds": {name: config.get(name) for name in ("random_seed", "numpy_seed", "torch_seed", "fewshot_seed")},
         "generation": {
             "output_type": task_config.get("output_type"),
             "num_fewshot": (data.get("n-shot") or {}).get(task, task_config.get("num_fewshot")),
             "repeats": task_config.get("repeats"),
-            "generation_kwargs": (
-                {**(task_config.get("generation_kwargs") or {}), **overrides}
-                if isinstance(overrides, dict)
-                else {**(task_config.get("generation_kwargs") or {}), "override": overrides}
-            ),
+            # lm-eval writes a sampled task's settings with its --gen_kwargs already applied.
+            "generation_kwargs": task_config.get("generation_kwargs") or {},
             "system_instruction_sha": data.get("system_instruction_sha"),
             "chat_template_sha": data.get("chat_template_sha"),
         },

@@ -9,13 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from culture_metrics.metrics import METRICS
+from culture_metrics.task_names import DEFAULT_STRATEGY, TaskName, group_name
+from culture_metrics.variant import Variant
 from hf_dataset.languages import LANGUAGE_NAMES, LANGUAGES
 
 
 HERE = Path(__file__).parent
 VERSION = 2.0
 
-# task suffix -> (template, alias, what it does, extra metadata read by culture_metrics.task)
+# task suffix -> (template, alias, what it does, extra metadata: fields of culture_metrics.variant.Variant)
 VARIANTS: dict[str, tuple[str, str, str, dict[str, bool]]] = {
     "": ("_default_template_yaml", "chrF++", "chrF++ demonstrations from all categories (the paper's best)", {}),
     "random": ("_random_template_yaml", "random", "random demonstrations", {}),
@@ -40,19 +42,17 @@ GROUP_METRICS = [name for name, metric in METRICS.items() if metric.higher_is_be
 
 
 def task_name(language: str, variant: str) -> str:
-    return f"wvs_selfalign_{language}" + (f"_{variant}" if variant else "")
-
-
-def group_name(variant: str) -> str:
-    return "wvs_selfalign" + (f"_{variant}" if variant else "")
+    return str(TaskName(language, variant))
 
 
 def tag_name(variant: str) -> str:
     """Every language's task of one variant, without a group score: `--tasks wvs_selfalign_<variant>_tasks`."""
-    return f"{group_name(variant or 'chrf')}_tasks"
+    return f"{group_name(variant or DEFAULT_STRATEGY)}_tasks"
 
 
 def main() -> None:
+    for *_, extra in VARIANTS.values():
+        Variant(LANGUAGES[0], **extra)  # a flag the task would refuse fails here, before any file changes
     for old in HERE.glob("wvs_selfalign*.yaml"):
         old.unlink()
     for old in HERE.glob("_wvs_selfalign*.yaml"):

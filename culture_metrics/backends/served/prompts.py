@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from culture_metrics.temperature import samples
+from culture_metrics.generation import samples
 
 
 if TYPE_CHECKING:

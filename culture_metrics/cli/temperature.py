@@ -3,7 +3,7 @@
 
 lm-eval gives a task no access to the model, so the task YAML cannot read it; pass it on the command line:
 
-    lm_eval ... --gen_kwargs "temperature=$(python -m culture_metrics.temperature MODEL)"
+    lm_eval ... --gen_kwargs "temperature=$(python -m culture_metrics.cli.temperature MODEL)"
 """
 
 from __future__ import annotations
@@ -12,13 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-
-SAMPLING_DEFAULT = 1.0  # what transformers, vLLM and the OpenAI API sample at when a model sets nothing
-
-
-def samples(gen_kwargs: dict) -> bool:
-    """Whether generation settings sample; as in lm-eval's `hf`, a missing temperature means greedy."""
-    return bool(gen_kwargs.get("do_sample", True)) and float(gen_kwargs.get("temperature", 0.0)) > 0
+from culture_metrics.generation import SAMPLING_DEFAULT
 
 
 def default_temperature(model: str) -> float:
@@ -40,5 +34,5 @@ def default_temperature(model: str) -> float:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m culture_metrics.temperature MODEL")
+        sys.exit("usage: python -m culture_metrics.cli.temperature MODEL")
     print(default_temperature(sys.argv[1]))
