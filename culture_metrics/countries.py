@@ -57,6 +57,16 @@ def labels(doc: Mapping[str, Any], collapse: str) -> dict[str, list]:
     return dict(_labels(tuple(doc[name] for name in LABEL_FIELDS), collapse))
 
 
+def of_document(doc: Mapping[str, Any], collapse: str) -> dict[str, Any]:
+    """What a record keeps for these figures: its target, option_a, and every country's labels.
+
+    The target keeps the document's own label (a dataset built from the respondent-level WVS file may label it
+    otherwise than the committed figures do).
+    """
+    every = {**labels(doc, collapse), doc["country"]: [doc["answer"], doc["share_a"]]}
+    return {"country": doc["country"], "option_a": doc["option_a"], "countries": every}
+
+
 def _side(q: float | None, answer: str, option_a: str) -> float | None:
     """The model's share (or probability) on `answer`'s side, from its share q on option_a's."""
     return None if q is None else q if answer == option_a else 1 - q

@@ -40,7 +40,7 @@ def sampled_record(
         share_a=doc["share_a"],
         demonstrations=demonstrations,
         distinct=distinct,
-        **_target(doc, collapse),
+        **countries.of_document(doc, collapse),
     )
 
 
@@ -66,16 +66,8 @@ def logprob_record(
         q1=q1,
         share_a=doc["share_a"],
         demonstrations=demonstrations,
-        **_target(doc, collapse),
+        **countries.of_document(doc, collapse),
     )
-
-
-def _target(doc: Mapping[str, Any], collapse: str) -> dict[str, Any]:
-    """The record's target and every country's labels; the target keeps the document's own (a dataset built from
-    the respondent-level WVS file may label it otherwise than the committed figures do).
-    """
-    labels = {**countries.labels(doc, collapse), doc["country"]: [doc["answer"], doc["share_a"]]}
-    return {"country": doc["country"], "option_a": doc["option_a"], "countries": labels}
 
 
 def parsed(doc: Mapping[str, Any], response: str) -> str | None:
