@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from culture_metrics.metrics import METRICS
-from culture_metrics.reporting.report import interval, resample_indices
 from culture_metrics.reporting.runs import RunError, Runs, TaskRun
+from culture_metrics.reporting.statistics import interval, resample_indices
 
 
 if TYPE_CHECKING:
