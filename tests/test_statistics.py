@@ -11,7 +11,14 @@ from lm_eval.api.metrics import mean
 
 from culture_metrics.metrics import METRICS, record
 from culture_metrics.reporting.runs import TaskRun
-from culture_metrics.reporting.statistics import interval, per_document, resample_indices, resampled_means
+from culture_metrics.reporting.statistics import (
+    aggregate,
+    document_values,
+    interval,
+    per_document,
+    resample_indices,
+    resampled_means,
+)
 
 
 SHARES = [name for name, metric in METRICS.items() if metric.higher_is_better is not None]
@@ -47,8 +54,17 @@ def test_resampled_means_are_metric_of_on_each_resample_to_the_bit(seed, documen
     rng = random.Random(seed)
     records = [sampled_record(rng, placebo) for _ in range(documents)]
     indices = resample_indices(documents, 30, seed=seed)
-    means = resampled_means(*per_document(run_of(records), SHARES), indices)
+    means = resampled_means(*per_document(document_values(run_of(records), SHARES)), indices)
     for name, row in zip(SHARES, means, strict=True):
         expected = [METRICS[name].of([records[i] for i in draw]) for draw in indices]
         assert [None if np.isnan(value) else float(value) for value in row] == expected, name
         assert interval(row) == interval(expected), name
+
+
+def test_aggregate_is_metric_of_on_values_taken_once():
+    rng = random.Random(7)
+    records = [sampled_record(rng, placebo=True) for _ in range(60)]
+    items = document_values(run_of(records), METRICS)
+    for name, metric in METRICS.items():
+        assert aggregate(name, items[name]) == metric.of(records), name
+        assert aggregate(name, items[name][:0]) == metric.of([]), name

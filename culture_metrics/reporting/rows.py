@@ -12,10 +12,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from culture_metrics.metrics import METRICS, Record, change, error_reduction_of, is_misaligned
+from culture_metrics.metrics import change, error_reduction_of, is_misaligned
 from culture_metrics.reporting import paper
 from culture_metrics.reporting.runs import DEFAULT_STRATEGY, Runs, TaskRun
-from culture_metrics.reporting.statistics import Estimate, estimates
+from culture_metrics.reporting.statistics import Estimate, aggregate, document_values, estimates
 from hf_dataset.languages import LANGUAGE_NAMES, LANGUAGES
 
 
@@ -45,19 +45,23 @@ class Row:
     beside_the_paper: dict[str, Any] | None = None  # paper.beside, for a run of the paper's model in its setting
 
 
-def categories(run: TaskRun) -> dict[str, dict[str, Any]] | None:
-    """Per WVS section: the metrics over its documents, and how many misaligned ones self-alignment improved."""
+def categories(run: TaskRun, items: dict[str, list[Any]]) -> dict[str, dict[str, Any]] | None:
+    """Per WVS section: the metrics over its documents, and how many misaligned ones self-alignment improved.
+
+    `items`: document_values of the run's recomputable metrics.
+    """
     if not run.has_samples:
         return None
-    grouped: dict[str, list[Record]] = defaultdict(list)
-    for doc, record in zip(run.docs, run.records, strict=False):
-        grouped[doc.get("category") or "unknown"].append(record)
+    grouped: dict[str, list[int]] = defaultdict(list)
+    for position, doc in enumerate(run.docs[:len(run.records)]):
+        grouped[doc.get("category") or "unknown"].append(position)
     return {
         category: {
-            "improved_examples": sum(is_misaligned(r) and change(r) == "improved" for r in records),
-            **{name: METRICS[name].of(records) for name in sorted(run.recomputable)},
+            "improved_examples": sum(is_misaligned(r) and change(r) == "improved"
+                                     for r in (run.records[i] for i in positions)),
+            **{name: aggregate(name, (items[name][i] for i in positions)) for name in sorted(run.recomputable)},
         }
-        for category, records in sorted(grouped.items())
+        for category, positions in sorted(grouped.items())
     }
 
 
@@ -81,7 +85,8 @@ def build(runs: Runs, resamples: int, paper_models: dict[str, str] | None = None
 
 
 def _row(run: TaskRun, resamples: int, table: list[PaperRow], paper_models: dict[str, str]) -> Row:
-    metrics = estimates(run, resamples)
+    items = document_values(run, run.recomputable)
+    metrics = estimates(run, resamples, items)
     model = None
     if run.strategy == DEFAULT_STRATEGY and run.default_country:
         model = paper.paper_model(run.model, table, paper_models)
@@ -90,7 +95,7 @@ def _row(run: TaskRun, resamples: int, table: list[PaperRow], paper_models: dict
     if theirs is not None:
         ours = {c: in_percent(metrics, c) for c in paper.CHANGES}
         side = paper.beside(model, theirs, ours, {c: in_percent(metrics, level) for c, level in CHANCE_LEVELS.items()})
-    return Row(run, metrics, categories(run), reductions(run), side)
+    return Row(run, metrics, categories(run, items), reductions(run), side)
 
 
 def value(metrics: dict[str, Estimate], name: str) -> float | None:

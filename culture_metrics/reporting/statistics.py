@@ -8,7 +8,7 @@ verdict are reproducible to the digit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from culture_metrics.metrics import METRICS
 
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from culture_metrics.reporting.runs import TaskRun
 
@@ -47,15 +47,28 @@ def interval(values: Sequence[float | None]) -> tuple[float, float] | None:
     return float(low), float(high)
 
 
-def per_document(run: TaskRun, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Each metric's value on each document of the run, taken once: (values, 0.0 where a metric says nothing of a
-    document; which documents each metric speaks of), both metrics x documents.
+def document_values(run: TaskRun, names: Iterable[str]) -> dict[str, list[Any]]:
+    """Each metric's value on each document of the run, None where it says nothing of one: taken once per run, so
+    that no figure, interval or category recomputes a document's chance levels.
     """
-    items = [[METRICS[name].item(record) for record in run.records] for name in names]
-    shape = (len(names), len(run.records))
-    spoken = np.array([[value is not None for value in row] for row in items], dtype=bool).reshape(shape)
-    values = np.array([[0.0 if value is None else value for value in row] for row in items], dtype=float)
-    return values.reshape(shape), spoken
+    return {name: [METRICS[name].item(record) for record in run.records] for name in names}
+
+
+def aggregate(name: str, items: Iterable[Any]) -> float | int | None:
+    """Metric.of on documents' values already taken (None where the metric says nothing of a document)."""
+    metric = METRICS[name]
+    present = [value for value in items if value is not None]
+    return metric.aggregate(present) if present or metric.higher_is_better is None else None
+
+
+def per_document(items: dict[str, list[Any]]) -> tuple[np.ndarray, np.ndarray]:
+    """The values as arrays, metrics x documents: each value (0.0 where the metric says nothing of the document),
+    and which documents each metric speaks of.
+    """
+    shape = (len(items), len(next(iter(items.values()), [])))
+    spoken = np.array([[value is not None for value in row] for row in items.values()], dtype=bool)
+    values = np.array([[0.0 if value is None else value for value in row] for row in items.values()], dtype=float)
+    return values.reshape(shape), spoken.reshape(shape)
 
 
 def resampled_means(values: np.ndarray, spoken: np.ndarray, indices: np.ndarray) -> np.ndarray:
@@ -71,10 +84,10 @@ def resampled_means(values: np.ndarray, spoken: np.ndarray, indices: np.ndarray)
     return np.divide(totals, counts, out=np.full(totals.shape, np.nan), where=counts > 0)
 
 
-def estimates(run: TaskRun, resamples: int) -> dict[str, Estimate]:
+def estimates(run: TaskRun, resamples: int, items: dict[str, list[Any]]) -> dict[str, Estimate]:
     """Every metric of the run; a CI where the records allow one and the metric is a share, not a count.
 
-    One draw of document indices serves every metric of the run.
+    `items`: document_values of the run's recomputable metrics. One draw of document indices serves them all.
     """
     with_ci = [
         name for name in run.recomputable
@@ -82,6 +95,7 @@ def estimates(run: TaskRun, resamples: int) -> dict[str, Estimate]:
     ] if resamples else []
     intervals = {}
     if with_ci:
-        means = resampled_means(*per_document(run, with_ci), resample_indices(len(run.records), resamples))
+        drawn = resample_indices(len(run.records), resamples)
+        means = resampled_means(*per_document({name: items[name] for name in with_ci}), drawn)
         intervals = {name: interval(draws) for name, draws in zip(with_ci, means, strict=True)}
     return {name: Estimate(value, intervals.get(name)) for name, value in run.figures.items()}
