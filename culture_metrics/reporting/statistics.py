@@ -75,12 +75,13 @@ def resampled_means(values: np.ndarray, spoken: np.ndarray, indices: np.ndarray)
     """Metrics x resamples: each metric's mean over each resample's documents that it speaks of, NaN where none.
 
     What Metric.of gives on each resample, to the last bit: the shares aggregate with lm-eval's mean,
-    sum(items) / len(items), which adds left to right from 0; cumsum adds in the same order, a skipped document
-    adds 0.0, which changes no sum, and the final + 0.0 turns a -0.0 into sum()'s 0.0.
+    sum(items) / len(items), which adds left to right from 0. Summing over the first, slowest axis of a numpy array
+    adds its slices one after the other in the same order (numpy sums pairwise only along the fastest axis); a
+    skipped document adds 0.0, which changes no sum, and the final + 0.0 turns a -0.0 into sum()'s 0.0.
     """
-    drawn = spoken[:, indices]
-    totals = np.cumsum(values[:, indices], axis=-1)[..., -1] + 0.0
-    counts = drawn.sum(axis=-1)
+    by_document = indices.T  # documents x resamples
+    totals = values.T[by_document].sum(axis=0).T + 0.0
+    counts = spoken.T[by_document].sum(axis=0).T
     return np.divide(totals, counts, out=np.full(totals.shape, np.nan), where=counts > 0)
 
 
