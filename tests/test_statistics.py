@@ -13,9 +13,9 @@ from culture_metrics.metrics import METRICS, record
 from culture_metrics.reporting.runs import TaskRun
 from culture_metrics.reporting.statistics import (
     aggregate,
+    as_arrays,
     document_values,
     interval,
-    per_document,
     resample_indices,
     resampled_means,
 )
@@ -54,7 +54,7 @@ def test_resampled_means_are_metric_of_on_each_resample_to_the_bit(seed, documen
     rng = random.Random(seed)
     records = [sampled_record(rng, placebo) for _ in range(documents)]
     indices = resample_indices(documents, 30, seed=seed)
-    means = resampled_means(*per_document(document_values(run_of(records), SHARES)), indices)
+    means = resampled_means(*as_arrays(document_values(run_of(records), SHARES)), indices)
     for name, row in zip(SHARES, means, strict=True):
         expected = [METRICS[name].of([records[i] for i in draw]) for draw in indices]
         assert [None if np.isnan(value) else float(value) for value in row] == expected, name

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 from culture_metrics.metrics import METRICS
 from culture_metrics.reporting.runs import RunError, Runs, TaskRun
 from culture_metrics.reporting.statistics import (
+    as_arrays,
     document_values,
     interval,
-    per_document,
     resample_indices,
     resampled_means,
 )
@@ -123,7 +123,7 @@ def _check(new: TaskRun, base: TaskRun, metric: str, max_drop: float, resamples:
     if why:
         return Check(**common, ci=None, regressed=drop > max_drop, note=f" [{why}: plain difference, no CI]")
     indices = resample_indices(len(new.records), resamples)
-    before, after = (resampled_means(*per_document(document_values(run, [metric])), indices)[0]
+    before, after = (resampled_means(*as_arrays(document_values(run, [metric])), indices)[0]
                      for run in (base, new))
     ci = interval(sign * (before - after))
     return Check(**common, ci=ci, regressed=drop > max_drop and ci is not None and ci[0] > 0, note="")

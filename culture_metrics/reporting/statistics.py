@@ -2,7 +2,9 @@
 
 Both apply the aggregation functions of culture_metrics.metrics to documents resampled with replacement, so an
 interval cannot drift from the figure it surrounds; percentile intervals with a fixed seed, so a report and a gate
-verdict are reproducible to the digit.
+verdict are reproducible to the digit. At leaderboard scale: each document's values are taken once per run, one
+draw of indices serves every metric of a run, and the means over the resamples are array sums that repeat
+Metric.of's arithmetic exactly.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def aggregate(name: str, items: Iterable[Any]) -> float | int | None:
     return metric.aggregate(present) if present or metric.higher_is_better is None else None
 
 
-def per_document(items: dict[str, list[Any]]) -> tuple[np.ndarray, np.ndarray]:
+def as_arrays(items: dict[str, list[Any]]) -> tuple[np.ndarray, np.ndarray]:
     """The values as arrays, metrics x documents: each value (0.0 where the metric says nothing of the document),
     and which documents each metric speaks of.
     """
@@ -97,6 +99,6 @@ def estimates(run: TaskRun, resamples: int, items: dict[str, list[Any]]) -> dict
     intervals = {}
     if with_ci:
         drawn = resample_indices(len(run.records), resamples)
-        means = resampled_means(*per_document({name: items[name] for name in with_ci}), drawn)
+        means = resampled_means(*as_arrays({name: items[name] for name in with_ci}), drawn)
         intervals = {name: interval(draws) for name, draws in zip(with_ci, means, strict=True)}
     return {name: Estimate(value, intervals.get(name)) for name, value in run.figures.items()}
