@@ -33,8 +33,9 @@ MODEL_PHASE = re.compile(r"Running (\w+) requests: 100%\|[^\[]*\[(?:(\d+):)?(\d+
 
 @dataclass
 class Child:
-    """One finished child process: wall seconds, peak resident memory, what it printed, and how many cores other
-    processes kept busy meanwhile (the machine is shared: a busy neighbour slows every figure down).
+    """One finished child process: wall seconds, peak resident memory, what it printed, how many cores other
+    processes kept busy meanwhile (the machine is shared: a busy neighbour slows every figure down), and its own CPU
+    seconds, which a busy neighbour barely changes.
     """
 
     seconds: float
@@ -42,6 +43,7 @@ class Child:
     output: str
     background_cores: float
     samples: list[dict] = field(default_factory=list)
+    cpu_seconds: float = 0.0
 
     @property
     def model_seconds(self) -> float | None:
@@ -80,7 +82,8 @@ def measure(command: list[str]) -> Child:
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must be told
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{output[-4000:]}")
-    return Child(seconds, usage.ru_maxrss / 1024, output, max(others, 0.0) / seconds)
+    return Child(seconds, usage.ru_maxrss / 1024, output, max(others, 0.0) / seconds,
+                 cpu_seconds=usage.ru_utime + usage.ru_stime)
 
 
 def lm_eval(

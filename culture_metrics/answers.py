@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Literal
 
+from hf_dataset.probes import BLANK
+
 
 Answer = Literal["a", "b"]
-
-BLANK = "_"
 
 # Marks that writers often leave out, so a letter without them also matches the letter with them: the accents of
 # Latin, Greek and Cyrillic (capital Greek drops them, Romanian is often typed without them) and the Arabic-script

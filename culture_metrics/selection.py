@@ -1,13 +1,19 @@
 """Fast chrF++ scoring of one sentence against a fixed pool of candidate sentences.
 
 Few-shot selection ranks every candidate of a language by chrF++ against each test
-sentence. Scoring pair by pair with sacrebleu re-extracts both sentences' n-grams
-and intersects eight Counters per pair in Python. ``ChrfIndex`` extracts each
-candidate's n-grams once, with sacrebleu's own code, and stores them as an inverted
-index, so one hypothesis is matched against the whole pool with a few numpy calls;
-``ChrfIndex.pairwise`` scores the pool against itself without extracting anything again.
+sentence. Scoring pair by pair re-extracts both sentences' n-grams and intersects
+eight Counters per pair in Python. ``ChrfIndex`` extracts each candidate's n-grams
+once and stores them as an inverted index, so one hypothesis is matched against the
+whole pool with a few numpy calls; ``ChrfIndex.pairwise`` scores the pool against
+itself without extracting anything again.
 
-Scores are bit-identical to
+chrF++ is written here from its definition (Popović 2015, 2017: character n-grams of
+orders 1 to 6 with whitespace removed, word n-grams of orders 1 and 2, F-beta with
+beta 2 over the averaged precisions and recalls), with sacrebleu's choices where the
+definition leaves room: punctuation split off a word's end or start, and the average
+taken over the orders both sentences have ("effective order"). Only public names of
+sacrebleu are used, and only by the tests and the benchmark, which check that the scores
+are bit-identical to
 ``sacrebleu.metrics.CHRF(word_order=2).sentence_score(hypothesis, [candidate]).score``:
 n-gram counts are integers (exact in any order), and the floating-point F-score
 arithmetic repeats sacrebleu's operations in sacrebleu's order, element-wise.
@@ -15,31 +21,50 @@ arithmetic repeats sacrebleu's operations in sacrebleu's order, element-wise.
 
 from __future__ import annotations
 
+import string
+from collections import Counter
 from itertools import chain, count, repeat
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from sacrebleu.metrics import CHRF
 
 
 if TYPE_CHECKING:
-    from collections import Counter
     from collections.abc import Sequence
 
 
-_CHRF = CHRF(word_order=2)
-_ORDERS = _CHRF.char_order + _CHRF.word_order
-_FACTOR = _CHRF.beta**2
+CHAR_ORDER = 6
+WORD_ORDER = 2
+BETA = 2
+_ORDERS = CHAR_ORDER + WORD_ORDER
+_FACTOR = BETA**2
+_PUNCTUATION = frozenset(string.punctuation)  # ASCII only, as in sacrebleu
 _NO_INTS = np.zeros(0, dtype=np.int64)
 
 
-def _ngram_counters(sentence: str) -> list[Counter]:
-    """One Counter per order (char 1..6, then word 1..2).
-
-    Calls sacrebleu's own (private) extraction so whitespace removal and punctuation
-    splitting cannot drift from the scores this module must reproduce.
+def _words(sentence: str) -> list[str]:
+    """The sentence's words, a punctuation mark split off the end of a word longer than one character, else off
+    its start: chrF++'s tokenisation ('(hi)' gives '(hi' and ')', as in sacrebleu).
     """
-    return _CHRF._extract_reference_info([_CHRF._preprocess_segment(sentence)])["ref_ngrams"][0]
+    words: list[str] = []
+    for word in sentence.split():
+        if len(word) > 1 and word[-1] in _PUNCTUATION:
+            words += [word[:-1], word[-1]]
+        elif len(word) > 1 and word[0] in _PUNCTUATION:
+            words += [word[0], word[1:]]
+        else:
+            words.append(word)
+    return words
+
+
+def _ngram_counters(sentence: str) -> list[Counter]:
+    """One Counter per order: character n-grams 1..6 of the sentence without whitespace, then word n-grams 1..2."""
+    characters = "".join(sentence.split())
+    words = _words(sentence)
+    return [
+        *(Counter(characters[i:i + n] for i in range(len(characters) - n + 1)) for n in range(1, CHAR_ORDER + 1)),
+        *(Counter(" ".join(words[i:i + n]) for i in range(len(words) - n + 1)) for n in range(1, WORD_ORDER + 1)),
+    ]
 
 
 class _Sentence(NamedTuple):
@@ -119,7 +144,7 @@ class ChrfIndex:
 
 
 def _f_scores(hyp_totals: np.ndarray, ref_totals: np.ndarray, matches: np.ndarray) -> np.ndarray:
-    """Sacrebleu's ``CHRF._compute_f_score`` (effective-order variant), vectorised over pairs.
+    """The chrF++ F-score from per-order statistics (effective-order average), vectorised over pairs.
 
     Axis 0 of every argument is the n-gram order; the other axes broadcast to the
     pairs. An order counts only if both sides have n-grams of it. Precisions and

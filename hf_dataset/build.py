@@ -6,10 +6,8 @@ the target only once the build has succeeded.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -17,12 +15,17 @@ import pyarrow.parquet as pq
 from hf_dataset import card
 from hf_dataset.collapse import DEFAULT_RULE, Collapse, check_rule, label, load_collapse
 from hf_dataset.errors import DataError
+from hf_dataset.folders import refuse_foreign, staged_folder
 from hf_dataset.languages import LANGUAGE_COUNTRY, LANGUAGES, check_languages
 from hf_dataset.probes import Probe, check_probe, read_english, read_upstream, to_project_blank
 from hf_dataset.repairs import Repair, apply_repairs, load_repairs
 from hf_dataset.source import read_probe_files
 from hf_dataset.table import LanguageTable
 from hf_dataset.wvs import EXCLUDED_SECTIONS, Counts, load_counts, section_of
+
+
+if TYPE_CHECKING:
+    import os
 
 
 SCHEMA = pa.schema(
@@ -132,8 +135,8 @@ def build_tables(
 def check_output(out: Path) -> None:
     """Refuse to replace a folder that is neither empty nor a dataset this tool built."""
     out = Path(out)
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and card.MARKER not in _card_text(out))):
-        raise DataError(f"{out} exists and is not a dataset built by hf_dataset; choose a new or empty folder")
+    refuse_foreign(out, lambda folder: card.MARKER in _card_text(folder),
+                   DataError(f"{out} exists and is not a dataset built by hf_dataset; choose a new or empty folder"))
 
 
 def _card_text(out: Path) -> str:
@@ -144,25 +147,13 @@ def _card_text(out: Path) -> str:
 
 
 def write_dataset(tables: list[LanguageTable], out: Path, source: str) -> None:
-    """Write parquet files and the card into a temporary sibling, then swap it into place."""
+    """Write the parquet files and the card, whole or not at all."""
     check_output(out)
-    out = Path(out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_folder(Path(out).resolve()) as staging:
         (staging / "data").mkdir()
         for table in tables:
             pq.write_table(pa.Table.from_pylist(table.rows, schema=SCHEMA), staging / "data" / f"{table.language}.parquet")
         (staging / "README.md").write_text(card.render(tables, source), encoding="utf-8")
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(staging, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def build(

@@ -14,7 +14,7 @@ from hf_dataset.errors import DataError
 
 ENGLISH_PROBES = Path(__file__).parent / "probes" / "en.tsv"
 UPSTREAM_BLANK = "[MASK]"
-BLANK = "_"
+BLANK = "_"  # the dataset's blank: the templates the tasks read and answers.py parses hold it
 PROBE_ID = re.compile(r"^Q(\d+)([a-z]?)$")
 
 

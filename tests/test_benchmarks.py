@@ -63,3 +63,13 @@ def test_served_requests_compares_both_api_backends_on_the_same_prompts(tiny_mod
     assert stock[0] == "`local-chat-completions`" and served[0] == "`served-chat`"
     assert stock[1] == served[1] == str(2 * 2 * 10)  # transformers serve ignores n: 20 requests a document each
     assert float(served[5]) > float(stock[5])  # distinct responses per prompt
+
+
+def test_report_scale_times_reports_of_growing_size_and_the_gate():
+    need_shared()
+    done = benchmark("report_scale", "--sizes", "1", "2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "full-size task runs of 246 documents, 1000 resamples" in done.stdout
+    rows = table_rows(done.stdout)
+    assert [row[0] for row in rows] == ["report, 1 run", "report, 2 runs", "gate, 1 run against 1"]
+    assert all(float(row[1]) > 0 for row in rows)

@@ -17,7 +17,7 @@ from lm_eval_runs import LmEvalRun, run_lm_eval
 from scipy.stats import fisher_exact, hypergeom
 
 from culture_metrics.answers import parse_answer
-from culture_metrics.reporting.report import TABLE_COLUMNS
+from culture_metrics.reporting.rows import TABLE_COLUMNS
 
 
 TESTS = Path(__file__).resolve().parent

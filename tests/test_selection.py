@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import string
+from pathlib import Path
 
 import numpy as np
 from hypothesis import given, settings, strategies as st
 from sacrebleu.metrics import CHRF
 
+from culture_metrics import selection
 from culture_metrics.selection import ChrfIndex, chrf_scores
 
 
@@ -106,3 +109,11 @@ def test_reused_index_matches_sacrebleu_for_every_hypothesis(pool: list[str], hy
     for hypothesis in hypotheses + pool + hypotheses:
         assert index.scores(hypothesis).tolist() == expected(hypothesis, pool)
     assert index.pairwise().tolist() == [expected(hypothesis, pool) for hypothesis in pool]
+
+
+def test_the_scorer_uses_no_sacrebleu_code() -> None:
+    """chrF++ is defined in selection.py; sacrebleu, whose private names change between releases, is the reference."""
+    tree = ast.parse(Path(selection.__file__).read_text(encoding="utf-8"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert not [name for name in imported if name.split(".")[0] == "sacrebleu"]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from culture_metrics.metrics import METRICS
-from culture_metrics.reporting import explanations, gate, paper, report, runs
+from culture_metrics.reporting import gate, paper, report_folder, rows, runs
 
 
 if TYPE_CHECKING:
@@ -71,15 +71,8 @@ def _warn(warnings: Sequence[str]) -> None:
 def _report(args: argparse.Namespace) -> int:
     loaded = runs.load(args.results)
     _warn(loaded.warnings)
-    rows = report.build(loaded, args.bootstrap, dict(args.paper_model))
-    from culture_metrics.reporting import plots  # matplotlib only where figures are drawn
-
-    with report.staged_folder(args.out) as folder:
-        figures = plots.draw(rows, folder)
-        report.write_tables(folder, rows, loaded.warnings, figures, args.bootstrap)
-        explained = explanations.report([row.run for row in rows])
-        if explained:
-            (folder / explanations.REPORT_FILE).write_text(explained, encoding="utf-8")
+    report_folder.write(args.out, rows.build(loaded, args.bootstrap, dict(args.paper_model)), loaded.warnings,
+                        args.bootstrap)
     print(f"report written to {args.out}")
     return 0
 

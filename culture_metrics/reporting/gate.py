@@ -23,8 +23,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from culture_metrics.metrics import METRICS
-from culture_metrics.reporting.report import interval, resample_indices
 from culture_metrics.reporting.runs import RunError, Runs, TaskRun
+from culture_metrics.reporting.statistics import (
+    as_arrays,
+    document_values,
+    interval,
+    resample_indices,
+    resampled_means,
+)
 
 
 if TYPE_CHECKING:
@@ -116,9 +122,8 @@ def _check(new: TaskRun, base: TaskRun, metric: str, max_drop: float, resamples:
     )
     if why:
         return Check(**common, ci=None, regressed=drop > max_drop, note=f" [{why}: plain difference, no CI]")
-    drops = []
-    for row in resample_indices(len(new.records), resamples):
-        before, after = definition.of([base.records[i] for i in row]), definition.of([new.records[i] for i in row])
-        drops.append(None if before is None or after is None else sign * (before - after))
-    ci = interval(drops)
+    indices = resample_indices(len(new.records), resamples)
+    before, after = (resampled_means(*as_arrays(document_values(run, [metric])), indices)[0]
+                     for run in (base, new))
+    ci = interval(sign * (before - after))
     return Check(**common, ci=ci, regressed=drop > max_drop and ci is not None and ci[0] > 0, note="")

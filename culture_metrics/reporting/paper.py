@@ -1,4 +1,5 @@
-"""The paper's Table 1 (data/paper_table1.csv, see data/PAPER.md), and which of a report's runs it speaks of.
+"""The paper's Table 1 (data/paper_table1.csv, see data/PAPER.md), which of a report's runs it speaks of, and
+how a run compares with it.
 
 A run is the paper's model when its model name ends with the model's checkpoint (`Meta-Llama-3-8B-Instruct`, with
 or without its owner, or a local folder of that name), or when the user names it (`--paper-model RUN=Llama3-8B`).
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 TABLE = Path(__file__).with_name("data") / "paper_table1.csv"
@@ -52,3 +54,21 @@ def paper_model(run_model: str, rows: list[PaperRow], named: dict[str, str]) -> 
 
 def figures(rows: list[PaperRow], model: str, language: str) -> dict[str, float] | None:
     return next((row.figures for row in rows if row.model == model and row.language == language), None)
+
+
+def beside(model: str, theirs: dict[str, float], ours: dict[str, float | None],
+           ours_by_chance: dict[str, float | None]) -> dict[str, Any]:
+    """The paper's Table 1 figures for a run, ours, and ours minus the paper's, in %."""
+    return {
+        "model": model,
+        "paper": theirs,
+        "ours": ours,
+        "ours_by_chance": ours_by_chance,
+        "difference": {c: None if ours[c] is None else ours[c] - theirs[c] for c in CHANGES},
+    }
+
+
+def reference(rows: list[PaperRow], languages: set[str]) -> list[dict[str, Any]]:
+    """The paper's Table 1 rows for the report's languages: shown for reference, labelled as the paper's."""
+    return [{"paper_model": r.model, "checkpoint": r.checkpoint, "temperature": r.temperature,
+             "language": r.language, **r.figures} for r in rows if r.language in languages]

@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from culture_metrics.reporting.report import CHANCE_LEVELS, Row, language_label
+from culture_metrics.reporting.rows import CHANCE_LEVELS, Row, language_label
 
 
 if TYPE_CHECKING:
@@ -89,8 +89,8 @@ def _table1(figure: Figure, rows: Sequence[Row]) -> None:
     for ax, (metric, colours) in zip(axes, CHANGES, strict=False):
         grid = _grid(rows, metric)
         image = ax.imshow(np.ma.masked_invalid(grid), cmap=colours, vmin=0, vmax=100, aspect="auto")
-        papers = {(language_label(row.run), (row.run.model, row.run.strategy)): row.paper[metric]
-                  for row in rows if row.paper is not None}
+        papers = {(language_label(row.run), (row.run.model, row.run.strategy)): row.beside_the_paper["paper"][metric]
+                  for row in rows if row.beside_the_paper is not None}
         chance = _grid(rows, CHANCE_LEVELS[metric]) if metric in CHANCE_LEVELS else np.full_like(grid, np.nan)
         for (y, x), value in np.ndenumerate(grid):
             text = "n/a" if np.isnan(value) else f"{value:.0f}"

@@ -1,0 +1,104 @@
+"""Bootstrap confidence intervals over documents: the report's and the gate's.
+
+Both apply the aggregation functions of culture_metrics.metrics to documents resampled with replacement, so an
+interval cannot drift from the figure it surrounds; percentile intervals with a fixed seed, so a report and a gate
+verdict are reproducible to the digit. At leaderboard scale: each document's values are taken once per run, one
+draw of indices serves every metric of a run, and the means over the resamples are array sums that repeat
+Metric.of's arithmetic exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from culture_metrics.metrics import METRICS
+
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from culture_metrics.reporting.runs import TaskRun
+
+
+BOOTSTRAP_SEED = 0
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float | int
+    ci: tuple[float, float] | None
+
+
+def resample_indices(documents: int, resamples: int, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
+    """(resamples, documents) document indices drawn with replacement."""
+    return np.random.default_rng(seed).integers(0, documents, size=(resamples, documents))
+
+
+def interval(values: Sequence[float | None]) -> tuple[float, float] | None:
+    """Percentile CI over the resamples where the metric is defined (a resample may hold no misaligned document)."""
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if not finite.size:
+        return None
+    tail = (1 - CONFIDENCE) / 2 * 100
+    low, high = np.percentile(finite, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def document_values(run: TaskRun, names: Iterable[str]) -> dict[str, list[Any]]:
+    """Each metric's value on each document of the run, None where it says nothing of one: taken once per run, so
+    that no figure, interval or category recomputes a document's chance levels.
+    """
+    return {name: [METRICS[name].item(record) for record in run.records] for name in names}
+
+
+def aggregate(name: str, items: Iterable[Any]) -> float | int | None:
+    """Metric.of on documents' values already taken (None where the metric says nothing of a document)."""
+    metric = METRICS[name]
+    present = [value for value in items if value is not None]
+    return metric.aggregate(present) if present or metric.higher_is_better is None else None
+
+
+def as_arrays(items: dict[str, list[Any]]) -> tuple[np.ndarray, np.ndarray]:
+    """The values as arrays, metrics x documents: each value (0.0 where the metric says nothing of the document),
+    and which documents each metric speaks of.
+    """
+    shape = (len(items), len(next(iter(items.values()), [])))
+    spoken = np.array([[value is not None for value in row] for row in items.values()], dtype=bool)
+    values = np.array([[0.0 if value is None else value for value in row] for row in items.values()], dtype=float)
+    return values.reshape(shape), spoken.reshape(shape)
+
+
+def resampled_means(values: np.ndarray, spoken: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """Metrics x resamples: each metric's mean over each resample's documents that it speaks of, NaN where none.
+
+    What Metric.of gives on each resample, to the last bit: the shares aggregate with lm-eval's mean,
+    sum(items) / len(items), which adds left to right from 0. Summing over the first, slowest axis of a numpy array
+    adds its slices one after the other in the same order (numpy sums pairwise only along the fastest axis); a
+    skipped document adds 0.0, which changes no sum, and the final + 0.0 turns a -0.0 into sum()'s 0.0.
+    """
+    by_document = indices.T  # documents x resamples
+    totals = values.T[by_document].sum(axis=0).T + 0.0
+    counts = spoken.T[by_document].sum(axis=0).T
+    return np.divide(totals, counts, out=np.full(totals.shape, np.nan), where=counts > 0)
+
+
+def estimates(run: TaskRun, resamples: int, items: dict[str, list[Any]]) -> dict[str, Estimate]:
+    """Every metric of the run; a CI where the records allow one and the metric is a share, not a count.
+
+    `items`: document_values of the run's recomputable metrics. One draw of document indices serves them all.
+    """
+    with_ci = [
+        name for name in run.recomputable
+        if METRICS[name].higher_is_better is not None and run.figures.get(name) is not None
+    ] if resamples else []
+    intervals = {}
+    if with_ci:
+        drawn = resample_indices(len(run.records), resamples)
+        means = resampled_means(*as_arrays({name: items[name] for name in with_ci}), drawn)
+        intervals = {name: interval(draws) for name, draws in zip(with_ci, means, strict=True)}
+    return {name: Estimate(value, intervals.get(name)) for name, value in run.figures.items()}
