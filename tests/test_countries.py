@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
+from conftest import need_shared
+from lm_eval_runs import LmEvalRun, run_lm_eval
 
 from culture_metrics import countries, plan, record, scoring
 from culture_metrics.metrics import METRICS
@@ -12,6 +17,7 @@ from hf_dataset.probes import read_english
 from hf_dataset.wvs import load_counts
 
 
+TESTS = Path(__file__).resolve().parent
 LABELS = {"AAA": ["yes", 0.8], "BBB": ["no", 0.3], "CCC": ["no", 0.4]}
 
 
@@ -68,3 +74,91 @@ def test_a_scored_record_keeps_the_documents_own_target_label():
                                collapse="paper")
     assert r["countries"]["USA"] == ["not", 0.1] and len(r["countries"]) > 50
     assert countries.alignments(r)["USA"]["zeroshot"] == r["p0"] == 1.0
+
+
+# End to end: scripted backends through the real lm_eval run and the report command.
+EN = "wvs_selfalign_en"
+
+
+def scripted(tmp_path_factory, model: str, *args: str) -> LmEvalRun:
+    need_shared()
+    # `pretrained` only names the run (lm-eval takes the model's name from it); the backends ignore it.
+    name = "-".join([model, *(arg.split("=")[1] for arg in args)])
+    return run_lm_eval(tmp_path_factory.mktemp(name), None, EN, backend=model,
+                       model_args=",".join([f"pretrained={name}", "seed=0", *args]),
+                       program=[sys.executable, str(TESTS / "scripted_models.py")])
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, LmEvalRun]:
+    return {
+        "germany": scripted(tmp_path_factory, "wvs-test-country", "like=DEU"),
+        "mix": scripted(tmp_path_factory, "wvs-test-country", "like=DEU", "mixed_with=JPN", "mix=0.5"),
+        "copier": scripted(tmp_path_factory, "wvs-test-copier"),
+        "blind": scripted(tmp_path_factory, "wvs-test-context-blind"),
+        "format": scripted(tmp_path_factory, "wvs-test-format-learner"),
+    }
+
+
+@pytest.fixture(scope="module")
+def reported(runs, tmp_path_factory) -> dict[str, dict]:
+    from test_report import board, cli
+
+    out = tmp_path_factory.mktemp("report") / "board"
+    done = cli("report", *(run.folder for run in runs.values()), "--out", out)
+    assert done.returncode == 0, done.stderr
+    rows = board(out)["rows"]
+    return {"out": out, **{name: next(row for row in rows if Path(row["files"]["results"]).is_relative_to(
+        run.folder.resolve())) for name, run in runs.items()}}
+
+
+def ranked(row: dict) -> list[str]:
+    return [entry["country"] for entry in row["countries"]["table"]]
+
+
+def task_figures(run: LmEvalRun) -> dict:
+    return {key.split(",")[0]: value for key, value in run.results["results"][EN].items() if "," in key}
+
+
+def test_a_model_answering_like_one_country_ranks_it_first(reported, runs):
+    assert ranked(reported["germany"])[0] == "DEU"
+    assert set(ranked(reported["mix"])[:2]) == {"DEU", "JPN"}
+    summary = reported["germany"]["countries"]["summary"]
+    assert summary["zeroshot_rank"] == task_figures(runs["germany"])["target_zeroshot_rank"] > 1
+    assert summary["closest"][0] == "DEU"
+
+
+def test_specificity_is_positive_only_for_a_model_that_follows_its_demonstrations(reported, runs):
+    for name in ("copier", "blind", "format"):
+        for metric in ("target_specificity", "target_specificity_valid"):
+            figure = reported[name]["metrics"][metric]
+            assert figure["value"] == pytest.approx(task_figures(runs[name])[metric], abs=1e-12), (name, metric)
+            low, high = figure["ci"]
+            if name == "copier":
+                assert low > 0.05, (name, metric, low)
+            else:
+                assert low < 0 < high, (name, metric, low, high)
+    # The format learner "improves" far beyond chance; specificity says the demonstrations only taught the format.
+    assert reported["format"]["metrics"]["improved_beyond_chance"]["ci"][0] > 0.2
+
+
+def test_a_probe_without_figures_for_a_country_is_left_out_of_it_and_counted(reported, runs):
+    samples = runs["blind"].samples[EN]
+    q82 = next(sample for sample in samples if sample["doc"]["id"] == "Q82")
+    unlabelled = sorted(set(load_counts()) - set(q82["documents"]["countries"]))
+    table = {entry["country"]: entry for entry in reported["blind"]["countries"]["table"]}
+    for country in unlabelled[:3]:
+        kept = [s for s in samples if country in s["documents"]["countries"]]
+        assert table[country]["left_out"] == len(samples) - len(kept) >= 1
+        answer = {id(s): s["documents"]["countries"][country][0] for s in kept}
+        expected = sum(s["documents"]["zeroshot"].count(answer[id(s)]) / 10 for s in kept) / len(kept)
+        assert table[country]["zeroshot"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_the_report_shows_the_fingerprint_and_specificity(reported):
+    out = reported["out"]
+    text = (out / "leaderboard.md").read_text()
+    assert "Target specificity %" in text and "Which countries each run answers like" in text
+    assert text.count("zero-shot rank") >= 5
+    assert (out / "countries_en_USA.png").is_file()
+    assert reported["copier"]["metrics"]["target_specificity"]["ci"][0] > 0

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from lm_eval.api.metrics import mean
 
 from culture_metrics.metrics import METRICS
 
@@ -87,18 +88,19 @@ def resampled_means(values: np.ndarray, spoken: np.ndarray, indices: np.ndarray)
     return np.divide(totals, counts, out=np.full(totals.shape, np.nan), where=counts > 0)
 
 
-def estimates(run: TaskRun, resamples: int, items: dict[str, list[Any]]) -> dict[str, Estimate]:
-    """Every metric of the run; a CI where the records allow one and the metric is a share, not a count.
+def estimates(run: TaskRun, drawn: np.ndarray | None, items: dict[str, list[Any]]) -> dict[str, Estimate]:
+    """Every metric of the run; a CI where the records allow one and the metric is a mean (a share), not a count or
+    a rank (the country fingerprint gives the ranks theirs).
 
-    `items`: document_values of the run's recomputable metrics. One draw of document indices serves them all.
+    `drawn`: the run's one draw of document indices (None: no bootstrap); `items`: document_values of the run's
+    recomputable metrics.
     """
     with_ci = [
         name for name in run.recomputable
-        if METRICS[name].higher_is_better is not None and run.figures.get(name) is not None
-    ] if resamples else []
+        if METRICS[name].aggregate is mean and run.figures.get(name) is not None
+    ] if drawn is not None else []
     intervals = {}
     if with_ci:
-        drawn = resample_indices(len(run.records), resamples)
         means = resampled_means(*as_arrays({name: items[name] for name in with_ci}), drawn)
         intervals = {name: interval(draws) for name, draws in zip(with_ci, means, strict=True)}
     return {name: Estimate(value, intervals.get(name)) for name, value in run.figures.items()}
