@@ -7,7 +7,7 @@ import math
 
 import pytest
 from conftest import ANSWER_COUNTS, need_shared
-from lm_eval_runs import run_lm_eval
+from lm_eval_runs import run_lm_eval, run_lm_eval_cli
 
 from culture_metrics.answers import parse_answer
 from culture_metrics.prompt import EXPLAIN, INSTRUCTION
@@ -175,7 +175,7 @@ def test_results_record_the_country_and_dataset(en_run):
 
 
 def test_same_seed_same_prompts_and_metrics_in_a_new_process(en_run, tiny_model, tmp_path):
-    again = run_lm_eval(tmp_path, tiny_model, "wvs_selfalign_en", "--limit", "10")
+    again = run_lm_eval_cli(tmp_path, tiny_model, "wvs_selfalign_en", "--limit", "10")
     first, second = en_run.samples["wvs_selfalign_en"], again.samples["wvs_selfalign_en"]
     assert [prompts(s) for s in first] == [prompts(s) for s in second]
     assert [s["resps"] for s in first] == [s["resps"] for s in second]
