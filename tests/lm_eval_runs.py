@@ -115,7 +115,7 @@ def evaluate(argv: list[str]) -> int:
         limit=cfg.limit, samples=cfg.samples, log_samples=cfg.log_samples, evaluation_tracker=tracker,
         system_instruction=cfg.system_instruction, apply_chat_template=cfg.apply_chat_template,
         fewshot_as_multiturn=cfg.fewshot_as_multiturn, gen_kwargs=cfg.gen_kwargs,
-        task_manager=task_manager(cfg.metadata), predict_only=cfg.predict_only, random_seed=cfg.seed[0],
+        task_manager=project_tasks(cfg.metadata), predict_only=cfg.predict_only, random_seed=cfg.seed[0],
         numpy_random_seed=cfg.seed[1], torch_random_seed=cfg.seed[2], fewshot_random_seed=cfg.seed[3],
         confirm_run_unsafe_code=cfg.confirm_run_unsafe_code, metadata=cfg.metadata,
     )
@@ -142,7 +142,7 @@ def backend(name: str, model_args: str, batch_size: int | str, max_batch_size: i
         json.loads(model_args), {"batch_size": batch_size, "max_batch_size": max_batch_size, "device": device})
 
 
-def task_manager(metadata: dict | None = None) -> TaskManager:
+def project_tasks(metadata: dict | None = None) -> TaskManager:
     """lm-eval's task index of the project's folder, with the run's task metadata (`--metadata` merged with the
     model arguments). lm-eval's own tasks are left out: indexing them costs seconds a run, and no task here uses one.
     """
