@@ -1,4 +1,6 @@
-"""End to end through the real `lm_eval` command on a tiny local model: what a user runs is what is tested."""
+"""End to end through lm-eval on a tiny local model: `lm_eval run` carried out in-process (tests/lm_eval_runs.py),
+and once as the real command, which must give the same prompts, responses and figures.
+"""
 
 from __future__ import annotations
 
