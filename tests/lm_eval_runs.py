@@ -94,12 +94,14 @@ def run_lm_eval(out: Path, model: Path | None, tasks: str, *extra: str, env: dic
 
 
 def evaluate(argv: list[str]) -> int:
-    """What `lm_eval run` does with `argv` (lm_eval/_cli/run.py), on the session's task index and models."""
+    """What `lm_eval run` does with `argv` (lm_eval/_cli/run.py), on the project's task index and the session's
+    model objects.
+    """
     from lm_eval import simple_evaluate
     from lm_eval._cli.harness import HarnessCLI
     from lm_eval.config.evaluate_config import EvaluatorConfig
     from lm_eval.loggers import EvaluationTracker
-    from lm_eval.utils import make_table
+    from lm_eval.utils import handle_non_serializable, make_table
 
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
     cfg = EvaluatorConfig.from_cli(HarnessCLI()._parser.parse_args(argv))
@@ -112,16 +114,22 @@ def evaluate(argv: list[str]) -> int:
     results = simple_evaluate(
         model=lm, model_args=cfg.model_args, tasks=cfg.tasks, num_fewshot=cfg.num_fewshot,
         batch_size=cfg.batch_size, max_batch_size=cfg.max_batch_size, device=cfg.device, use_cache=cfg.use_cache,
-        limit=cfg.limit, samples=cfg.samples, log_samples=cfg.log_samples, evaluation_tracker=tracker,
-        system_instruction=cfg.system_instruction, apply_chat_template=cfg.apply_chat_template,
-        fewshot_as_multiturn=cfg.fewshot_as_multiturn, gen_kwargs=cfg.gen_kwargs,
-        task_manager=project_tasks(cfg.metadata), predict_only=cfg.predict_only, random_seed=cfg.seed[0],
+        cache_requests=cfg.cache_requests.get("cache_requests", False),
+        rewrite_requests_cache=cfg.cache_requests.get("rewrite_requests_cache", False),
+        delete_requests_cache=cfg.cache_requests.get("delete_requests_cache", False), limit=cfg.limit,
+        samples=cfg.samples, check_integrity=cfg.check_integrity, write_out=cfg.write_out,
+        log_samples=cfg.log_samples, evaluation_tracker=tracker, system_instruction=cfg.system_instruction,
+        apply_chat_template=cfg.apply_chat_template, fewshot_as_multiturn=cfg.fewshot_as_multiturn,
+        gen_kwargs=cfg.gen_kwargs, task_manager=project_tasks(cfg.metadata), verbosity=cfg.verbosity,
+        predict_only=cfg.predict_only, random_seed=cfg.seed[0],
         numpy_random_seed=cfg.seed[1], torch_random_seed=cfg.seed[2], fewshot_random_seed=cfg.seed[3],
         confirm_run_unsafe_code=cfg.confirm_run_unsafe_code, metadata=cfg.metadata,
     )
     # simple_evaluate names a model object by its class; the command names it as given.
     results["config"]["model"] = tracker.general_config_tracker.model_source = cfg.model
     samples = results.pop("samples") if cfg.log_samples else None
+    if cfg.show_config:
+        print(json.dumps(results, indent=2, default=handle_non_serializable, ensure_ascii=False))
     tracker.save_results_aggregated(results=results, samples=samples)
     for task in results["configs"] if cfg.log_samples else ():
         tracker.save_results_samples(task_name=task, samples=samples[task])
