@@ -16,7 +16,8 @@ import culture_metrics.backends  # noqa: F401  (registers hf-prefix)
 
 @pytest.fixture(scope="module")
 def backends(tiny_model):
-    args = {"pretrained": str(tiny_model), "dtype": "float32", "batch_size": 1, "device": "cpu"}
+    """Both backends as lm-eval builds them; batches of 64 (hf draws the 300 samples in 5 calls, not 300)."""
+    args = {"pretrained": str(tiny_model), "dtype": "float32", "batch_size": 64, "device": "cpu"}
     return get_model("hf").create_from_arg_obj(args), get_model("hf-prefix").create_from_arg_obj(args)
 
 
