@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,13 @@ def test_the_report_shows_the_fingerprint_and_specificity(reported):
     assert text.count("zero-shot rank") >= 5
     assert (out / "countries_en_USA.png").is_file()
     assert reported["copier"]["metrics"]["target_specificity"]["ci"][0] > 0
+
+
+def test_the_gate_gates_on_target_specificity(runs):
+    from test_report import cli
+
+    regressed = cli("gate", runs["blind"].folder, "--baseline", runs["copier"].folder, "--metric", "target_specificity",
+                    "--metric", "target_zeroshot_rank")
+    assert regressed.returncode == 1, regressed.stdout + regressed.stderr
+    assert re.search(r"^REGRESSION .*target_specificity: ", regressed.stdout, re.MULTILINE), regressed.stdout
+    assert "target_zeroshot_rank" in regressed.stdout and "not a mean over documents" in regressed.stdout
