@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -171,3 +172,30 @@ def test_the_gate_gates_on_target_specificity(runs):
     assert regressed.returncode == 1, regressed.stdout + regressed.stderr
     assert re.search(r"^REGRESSION .*target_specificity: ", regressed.stdout, re.MULTILINE), regressed.stdout
     assert "target_zeroshot_rank" in regressed.stdout and "not a mean over documents" in regressed.stdout
+
+
+def test_samples_logged_before_records_kept_country_labels_get_them_from_their_documents(runs, reported, tmp_path):
+    from test_report import board, cli
+
+    folder = runs["copier"].folder
+    old = tmp_path / "old"
+    for source in folder.rglob("*"):
+        if source.is_file():
+            target = old / source.relative_to(folder)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if source.name.startswith("samples_"):
+                rows = [json.loads(line) for line in source.read_text().splitlines()]
+                for row in rows:
+                    for key in ("countries", "country", "option_a"):
+                        del row["documents"][key]
+                target.write_text("".join(json.dumps(row) + "\n" for row in rows))
+            else:
+                results = json.loads(source.read_text())
+                results["results"][EN] = {key: value for key, value in results["results"][EN].items()
+                                          if not key.startswith("target_")}
+                target.write_text(json.dumps(results))
+    done = cli("report", old, "--out", tmp_path / "board")
+    assert done.returncode == 0, done.stderr
+    (row,) = board(tmp_path / "board")["rows"]
+    assert row["countries"] == reported["copier"]["countries"]
+    assert row["metrics"]["target_specificity"] == reported["copier"]["metrics"]["target_specificity"]
