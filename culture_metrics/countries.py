@@ -74,17 +74,20 @@ def _side(q: float | None, answer: str, option_a: str) -> float | None:
 
 def alignments(r: Record) -> dict[str, dict[str, float | None]]:
     """Per labelling country, the probe's figures listed in the module docstring."""
-    option_a = r["option_a"]
+    shares = {}  # a probe has two options: each draw's figures per answer, computed once for all countries
+    for draw, q in zip(DRAWS, ("q0", "q1"), strict=True):
+        for answer in {answer for answer, _ in r["countries"].values()}:
+            answers, valid = r[draw], _side(r[q], answer, r["option_a"])
+            if answers:
+                share = sum(a == answer for a in answers) / len(answers)
+            else:  # a `_logprob` record: every "response" is valid
+                share = valid if valid is not None else 0.0
+            shares[draw, answer] = (share, valid)
     figures = {}
     for country, (answer, share_a) in r["countries"].items():
         per_country: dict[str, float | None] = {}
         for draw, q in zip(DRAWS, ("q0", "q1"), strict=True):
-            answers, valid = r[draw], _side(r[q], answer, option_a)
-            if answers:
-                per_country[draw] = sum(a == answer for a in answers) / len(answers)
-            else:  # a `_logprob` record: every "response" is valid
-                per_country[draw] = valid if valid is not None else 0.0
-            per_country[f"{draw}_valid"] = valid
+            per_country[draw], per_country[f"{draw}_valid"] = shares[draw, answer]
             per_country[f"{draw}_soft_gap"] = None if r[q] is None else abs(r[q] - share_a)
         figures[country] = per_country
     return figures
