@@ -33,7 +33,6 @@ UNORDERED = 10
 @dataclass(frozen=True)
 class Fingerprint:
     target: str
-    probes: int
     table: list[dict[str, Any]]  # per country, sorted by zero-shot alignment (best first)
     summary: dict[str, Any]  # the target's ranks and closest countries
 
@@ -89,7 +88,7 @@ def fingerprint(records: Sequence[Record], indices: np.ndarray | None) -> Finger
             entry[f"{figure}_rank_ci"] = _whole(interval(ranks[figure][:, column])) if boot else None
         table.append(entry)
     table.sort(key=lambda e: (e["zeroshot_rank"], e["country"]))
-    return Fingerprint(target, len(records), table, _summary(table, target))
+    return Fingerprint(target, table, _summary(table, target))
 
 
 def _summary(table: list[dict], target: str) -> dict[str, Any]:
