@@ -24,7 +24,7 @@ from hf_dataset.wvs import load_counts
 
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Mapping
 
     from culture_metrics.record import Record
 
@@ -65,6 +65,11 @@ def of_document(doc: Mapping[str, Any], collapse: str) -> dict[str, Any]:
     """
     every = {**labels(doc, collapse), doc["country"]: [doc["answer"], doc["share_a"]]}
     return {"country": doc["country"], "option_a": doc["option_a"], "countries": every}
+
+
+def without_labels(r: Record) -> Record:
+    """The record as logged: without the countries' labels, which of_document derives again from the document."""
+    return {key: value for key, value in r.items() if key != "countries"}
 
 
 def _side(q: float | None, answer: str, option_a: str) -> float | None:
@@ -129,9 +134,3 @@ def means(tables: Iterable[Mapping[str, float | None]]) -> dict[str, tuple[float
                 entry[0] += value
                 entry[1] += 1
     return {country: (total / n, n) for country, (total, n) in sums.items()}
-
-
-def target_rank(items: Sequence[tuple[str, Mapping[str, float | None]]]) -> int | None:
-    """The target's rank by alignment averaged over the probes each country labels; items: (target, per-probe table)."""
-    table = {country: mean for country, (mean, _) in means(t for _, t in items).items()}
-    return rank(table, items[0][0]) if items else None

@@ -46,8 +46,9 @@ no longer favours improvement, so without an effect of the demonstrations improv
 Countries (culture_metrics.countries): each record carries every WVS-7 country's label for its probe, so the same
 responses are scored against each country c that labels it; a country's alignment is the mean of its per-probe
 alignment over the probes it labels (the others are left out and counted in the report).
-- `target_zeroshot_rank` / `target_selfalign_rank`: the target's rank (1 = highest, ties share the better rank)
-  among the countries by that alignment. A high zero-shot rank says the model answers like the target by default.
+The labels are not logged (64 per probe would triple the logged record): whoever reads the samples derives them
+again from the document, the committed figures and the run's collapse rule (culture_metrics.countries.of_document).
+The countries' ranks with their intervals are the report's (a rank is no mean over documents).
 - `target_specificity`: per probe, the gain toward the target (self-aligned minus zero-shot alignment with its
   majority) minus the mean gain toward the other countries that label the probe, averaged over probes. A model
   whose demonstrations change nothing has 0 in expectation (both draws come from one distribution). A model that
@@ -163,15 +164,6 @@ def _among_misaligned(outcome: str) -> Callable[[Record], float | None]:
     return lambda r: float(change(r) == outcome) if is_misaligned(r) else None
 
 
-def _alignments(draw: str) -> Callable[[Record], list | None]:
-    """A probe's alignment with each labelling country, kept small: lm-eval logs every metric's item per sample."""
-    def item(r: Record) -> list | None:
-        table = countries.alignments(r)
-        return [r["country"], {c: f[draw] for c, f in table.items()}] if r["country"] in table else None
-
-    return item
-
-
 @dataclass(frozen=True)
 class Metric:
     """A metric as lm-eval computes it: a value per document, aggregated over the documents that have one.
@@ -197,7 +189,8 @@ class Metric:
 RECORD = "documents"
 
 METRICS: dict[str, Metric] = {
-    RECORD: Metric(lambda r: r, len, None, "documents scored (each logged with its whole record)"),
+    RECORD: Metric(countries.without_labels, len, None,
+                   "documents scored (each logged with its record; the countries' labels are derived again)"),
     "responses": Metric(lambda r: r["responses"], sum, None, "model outputs scored"),
     "skipped": Metric(lambda r: r["skipped"], lambda items: max(items, default=0), None,
                       "probes of the language skipped for want of a label"),
@@ -259,10 +252,6 @@ METRICS: dict[str, Metric] = {
                                        "the same, unchanged"),
     "selection_free_decreased": Metric(_observed("decreased", "selfalign", "placebo"), mean, False,
                                        "the same, decreased"),
-    "target_zeroshot_rank": Metric(_alignments("zeroshot"), countries.target_rank, False,
-                                   "the target's rank among the WVS-7 countries by zero-shot alignment (1 = first)"),
-    "target_selfalign_rank": Metric(_alignments("selfalign"), countries.target_rank, False,
-                                    "the same by self-aligned alignment"),
     "target_specificity": Metric(countries.specificity, mean, True,
                                  "gain toward the target minus the mean gain toward the other countries"),
     "target_specificity_valid": Metric(lambda r: countries.specificity(r, valid=True), mean, True,

@@ -53,7 +53,8 @@ def record(
     the self-aligned prompt's demonstrations as completed sentences, for readers of the samples; `distinct` the
     number of distinct raw responses of each prompt sampled more than once (empty when nothing is sampled).
     `country` is the target country, `option_a` the probe's first option and `countries` {country: [majority answer,
-    share_a]} for every country whose figures label the probe (culture_metrics.countries), the target included.
+    share_a]} for every country whose figures label the probe (culture_metrics.countries), the target included;
+    the labels are not logged (metrics.RECORD), whoever reads the samples derives them again.
     """
     return {
         "p0": p0,

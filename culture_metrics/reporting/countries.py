@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from culture_metrics import countries
-from culture_metrics.reporting.statistics import Estimate, interval
+from culture_metrics.reporting.statistics import interval
 
 
 if TYPE_CHECKING:
@@ -103,8 +103,3 @@ def _summary(table: list[dict], target: str) -> dict[str, Any]:
         "closest": [e["country"] for e in table[:CLOSEST]],
     }
 
-
-def rank_estimates(fp: Fingerprint, metrics: dict[str, Estimate]) -> dict[str, Estimate]:
-    """The task's target-rank figures with the fingerprint's rank intervals."""
-    return {f"target_{draw}_rank": Estimate(metrics[f"target_{draw}_rank"].value, fp.summary[f"{draw}_rank_ci"])
-            for draw in WITH_CI if f"target_{draw}_rank" in metrics}

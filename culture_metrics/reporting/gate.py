@@ -22,8 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lm_eval.api.metrics import mean
-
 from culture_metrics.metrics import METRICS
 from culture_metrics.reporting.runs import RunError, Runs, TaskRun
 from culture_metrics.reporting.statistics import (
@@ -120,7 +118,6 @@ def _check(new: TaskRun, base: TaskRun, metric: str, max_drop: float, resamples:
         "--bootstrap 0" if not resamples
         else "no logged samples" if not (new.has_samples and base.has_samples)
         else "not recomputable from the samples" if not all(metric in r.recomputable for r in (new, base))
-        else "not a mean over documents" if definition.aggregate is not mean
         else None
     )
     if why:

@@ -92,8 +92,6 @@ def _row(run: TaskRun, resamples: int, table: list[PaperRow], paper_models: dict
     drawn = resample_indices(len(run.records), resamples) if resamples and run.records else None
     metrics = estimates(run, drawn, items)
     fingerprint = countries.fingerprint(run.records, drawn)
-    if fingerprint is not None:
-        metrics.update(countries.rank_estimates(fingerprint, metrics))
     model = None
     if run.strategy == DEFAULT_STRATEGY and run.default_country:
         model = paper.paper_model(run.model, table, paper_models)

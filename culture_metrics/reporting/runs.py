@@ -274,9 +274,8 @@ def _with_samples(run: TaskRun, path: Path, effective: int | None, warnings: lis
         if (doc.get("language"), doc.get("country")) != (run.language, run.country):
             raise RunError(f"{where} do not match: document {number} is {doc.get('language')}/{doc.get('country')}, "
                            f"the task {run.task} is {run.language}/{run.country}")
-    # Records logged before they kept every country's labels get them from their document, under the run's rule.
-    records = tuple(row["record"] if "countries" in row["record"] else
-                    {**row["record"], **countries.of_document(row["doc"], collapse)} for row in rows)
+    # The countries' labels are not logged: each record gets them again from its document, under the run's rule.
+    records = tuple({**row["record"], **countries.of_document(row["doc"], collapse)} for row in rows)
     figures, recomputable, lacking = dict(run.figures), set(), {}
     for name, metric in METRICS.items():
         try:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from lm_eval.api.metrics import mean
 
 from culture_metrics.metrics import METRICS
 
@@ -89,15 +88,14 @@ def resampled_means(values: np.ndarray, spoken: np.ndarray, indices: np.ndarray)
 
 
 def estimates(run: TaskRun, drawn: np.ndarray | None, items: dict[str, list[Any]]) -> dict[str, Estimate]:
-    """Every metric of the run; a CI where the records allow one and the metric is a mean (a share), not a count or
-    a rank (the country fingerprint gives the ranks theirs).
+    """Every metric of the run; a CI where the records allow one and the metric is a share, not a count.
 
     `drawn`: the run's one draw of document indices (None: no bootstrap); `items`: document_values of the run's
     recomputable metrics.
     """
     with_ci = [
         name for name in run.recomputable
-        if METRICS[name].aggregate is mean and run.figures.get(name) is not None
+        if METRICS[name].higher_is_better is not None and run.figures.get(name) is not None
     ] if drawn is not None else []
     intervals = {}
     if with_ci:
