@@ -42,6 +42,22 @@ prompt, so the null holds on any model and the two agree (`placebo_improved_beyo
 standard error): the check of the exact null on the user's own model. `selection_free_improved` / `_unchanged` /
 `_decreased` compare the self-aligned draw with the second zero-shot draw on the same selected probes: the selection
 no longer favours improvement, so without an effect of the demonstrations improved and decreased are equally likely.
+
+Countries (culture_metrics.countries): each record carries every WVS-7 country's label for its probe, so the same
+responses are scored against each country c that labels it; a country's alignment is the mean of its per-probe
+alignment over the probes it labels (the others are left out and counted in the report).
+The labels are not logged (64 per probe would triple the logged record): whoever reads the samples derives them
+again from the document, the committed figures and the run's collapse rule (culture_metrics.countries.of_document).
+The countries' ranks with their intervals are the report's (a rank is no mean over documents).
+- `target_specificity`: per probe, the gain toward the target (self-aligned minus zero-shot alignment with its
+  majority) minus the mean gain toward the other countries that label the probe, averaged over probes. A model
+  whose demonstrations change nothing has 0 in expectation (both draws come from one distribution). A model that
+  follows its demonstrations moves toward the target's answers, away from the countries that answer otherwise:
+  positive. A model the demonstrations only teach to name an option (valid share v0 -> v1, same preferences)
+  gains (v1 - v0) x its valid alignment with each country: its specificity is (v1 - v0) times how much more it
+  already leans to the target than to the others, near 0 unless it does; `target_specificity_valid`, the same on
+  valid responses only, removes format learning entirely (0 in expectation). A large `improved` with specificity
+  near 0 means the demonstrations lifted agreement with every majority, not with the target's.
 """
 
 from __future__ import annotations
@@ -52,6 +68,7 @@ from typing import TYPE_CHECKING, Any
 
 from lm_eval.api.metrics import mean
 
+from culture_metrics import countries
 from culture_metrics.chance import Null
 from culture_metrics.record import Record, change, correct, error_reduction_of, is_misaligned, shift
 
@@ -172,7 +189,8 @@ class Metric:
 RECORD = "documents"
 
 METRICS: dict[str, Metric] = {
-    RECORD: Metric(lambda r: r, len, None, "documents scored (each logged with its whole record)"),
+    RECORD: Metric(countries.without_labels, len, None,
+                   "documents scored (each logged with its record; the countries' labels are derived again)"),
     "responses": Metric(lambda r: r["responses"], sum, None, "model outputs scored"),
     "skipped": Metric(lambda r: r["skipped"], lambda items: max(items, default=0), None,
                       "probes of the language skipped for want of a label"),
@@ -234,6 +252,10 @@ METRICS: dict[str, Metric] = {
                                        "the same, unchanged"),
     "selection_free_decreased": Metric(_observed("decreased", "selfalign", "placebo"), mean, False,
                                        "the same, decreased"),
+    "target_specificity": Metric(countries.specificity, mean, True,
+                                 "gain toward the target minus the mean gain toward the other countries"),
+    "target_specificity_valid": Metric(lambda r: countries.specificity(r, valid=True), mean, True,
+                                       "the same among valid responses only (format learning removed)"),
 }
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
 
 Record = dict[str, Any]
@@ -39,6 +39,9 @@ def record(
     share_a: float | None = None,
     demonstrations: Sequence[str] = (),
     distinct: Sequence[int] = (),
+    country: str | None = None,
+    option_a: str | None = None,
+    countries: Mapping[str, Sequence] | None = None,
 ) -> Record:
     """One document's outcome.
 
@@ -49,6 +52,9 @@ def record(
     share on option_a's side (None when no response was valid) and `share_a` the country's; `demonstrations` are
     the self-aligned prompt's demonstrations as completed sentences, for readers of the samples; `distinct` the
     number of distinct raw responses of each prompt sampled more than once (empty when nothing is sampled).
+    `country` is the target country, `option_a` the probe's first option and `countries` {country: [majority answer,
+    share_a]} for every country whose figures label the probe (culture_metrics.countries), the target included;
+    the labels are not logged (metrics.RECORD), whoever reads the samples derives them again.
     """
     return {
         "p0": p0,
@@ -65,6 +71,9 @@ def record(
         "share_a": share_a,
         "demonstrations": list(demonstrations),
         "distinct": list(distinct),
+        "country": country,
+        "option_a": option_a,
+        "countries": dict(countries or {}),
     }
 
 

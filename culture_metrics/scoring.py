@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from culture_metrics import plan, record
+from culture_metrics import countries, plan, record
 from culture_metrics.answers import parse_answer
 
 
@@ -21,6 +21,7 @@ def sampled_record(
     skipped: int,
     demonstrations: Sequence[str],
     distinct: Sequence[int],
+    collapse: str,
 ) -> record.Record:
     """`distinct`: the number of distinct raw responses of each request sampled more than once (empty if greedy)."""
     named = {role: [parsed(doc, r) for r in responses] for role, responses in plan.responses(slots, results).items()}
@@ -39,6 +40,7 @@ def sampled_record(
         share_a=doc["share_a"],
         demonstrations=demonstrations,
         distinct=distinct,
+        **countries.of_document(doc, collapse),
     )
 
 
@@ -49,6 +51,7 @@ def logprob_record(
     *,
     skipped: int,
     demonstrations: Sequence[str],
+    collapse: str,
 ) -> record.Record:
     loglik = plan.loglikelihoods(slots, results)
     q0, q1 = (option_a_probability(loglik[role, "option_a"], loglik[role, "option_b"])
@@ -63,6 +66,7 @@ def logprob_record(
         q1=q1,
         share_a=doc["share_a"],
         demonstrations=demonstrations,
+        **countries.of_document(doc, collapse),
     )
 
 

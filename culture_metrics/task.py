@@ -212,11 +212,12 @@ class SelfAlignTask(ConfigurableTask):
     def process_results(self, doc: dict, results: list) -> dict[str, Any]:
         if self.logprob:
             record = scoring.logprob_record(doc, self.slots, results, skipped=self.skipped,
-                                            demonstrations=self.demonstrations(doc))
+                                            demonstrations=self.demonstrations(doc), collapse=self.variant.collapse)
         else:
             record = scoring.sampled_record(doc, self.slots, results, skipped=self.skipped,
                                             demonstrations=self.demonstrations(doc),
-                                            distinct=self._distinct_counts(doc["id"]) if self.sampling else [])
+                                            distinct=self._distinct_counts(doc["id"]) if self.sampling else [],
+                                            collapse=self.variant.collapse)
         return metrics.items(record)
 
     def _distinct_counts(self, doc_id: str) -> list[int]:

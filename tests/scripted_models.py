@@ -1,7 +1,7 @@
 """Model backends that exist only in the tests, with a known answer to "do the demonstrations change anything?".
 
 Registered in lm-eval's model registry on import; run as a script, this file is lm-eval's command line with them:
-`python tests/scripted_models.py run --model wvs-test-context-blind --tasks wvs_selfalign_en ...`. Both read the
+`python tests/scripted_models.py run --model wvs-test-context-blind --tasks wvs_selfalign_en ...`. All read the
 probe from the prompt's last "Q: <sentence> A:" line (the `paper` format) and draw each response with its own
 seeded generator, keyed by the probe, the request's idx and the sample's number, so every draw is independent.
 """
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from lm_eval.api.model import LM
 from lm_eval.api.registry import register_model
 
+from culture_metrics import countries
 from hf_dataset.probes import read_english
 
 
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
 
 PROBES = {probe.template: probe for probe in read_english()[0]}
 QUERY = re.compile(r"^Q: (.*) A:$", re.MULTILINE)
+
+
+def demonstrations(context: str) -> list[str]:
+    """The lines before the query: the demonstrations of a self-aligned prompt, none in a zero-shot one."""
+    return context.split("\n\n")[-1].splitlines()[:-1]
 
 
 class ScriptedLM(LM):
@@ -77,8 +83,8 @@ class CopierLM(ScriptedLM):
 
     @staticmethod
     def suggested(probe, context: str) -> str | None:
-        """The option most demonstrations (the lines before the query) contain; the longer one wins an overlap."""
-        lines = context.split("\n\n")[-1].splitlines()[:-1]
+        """The option most demonstrations contain; the longer one wins an overlap."""
+        lines = demonstrations(context)
         longer, shorter = sorted((probe.option_a, probe.option_b), key=len, reverse=True)
         votes = Counter()
         for line in lines:
@@ -88,6 +94,34 @@ class CopierLM(ScriptedLM):
                     break
         (best, count), *rest = votes.most_common() or [(None, 0)]
         return best if count and (not rest or rest[0][1] < count) else None
+
+
+@register_model("wvs-test-country")
+class CountryLM(ScriptedLM):
+    """Answers like country `like` (ISO3), with or without demonstrations: each response its majority answer under
+    the `paper` rule, or with `mix` (0 to 1) that share of responses country `mixed_with`'s instead; a probe the
+    country cannot label gets a fair coin. (Not `country`: lm-eval hands model arguments to the tasks' metadata.)
+    """
+
+    def __init__(self, like: str, mixed_with: str | None = None, mix: float = 0.0, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.countries, self.mix = (like, mixed_with), float(mix)
+
+    def answer(self, probe, context: str, doc: dict, rng: random.Random) -> str:
+        country = self.countries[rng.random() < self.mix]
+        label = countries.labels(doc, "paper").get(country)
+        return label[0] if label else rng.choice([probe.option_a, probe.option_b])
+
+
+@register_model("wvs-test-format-learner")
+class FormatLearnerLM(ContextBlindLM):
+    """The context-blind model's preferences, but demonstrations only teach it to name an option: it answers
+    outside the options ("maybe") 60% of the time zero-shot and 10% of the time after demonstrations.
+    """
+
+    def answer(self, probe, context: str, doc: dict, rng: random.Random) -> str:
+        option = super().answer(probe, context, doc, rng)
+        return "maybe" if rng.random() < (0.1 if demonstrations(context) else 0.6) else option
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from culture_metrics.plan import PLACEBO, SELFALIGN, ZEROSHOT, Slot
 from culture_metrics.variant import Variant, VariantError
 
 
-DOC = {"id": "Q1", "template": "Family is _ important in my life.", "option_a": "very", "option_b": "not",
+DOC = {"id": "Q1", "question": 1, "country": "USA", "template": "Family is _ important in my life.", "option_a": "very", "option_b": "not",
        "answer": "very", "share_a": 0.9}
 REPEATS = 10
 
@@ -72,7 +72,8 @@ def test_a_sampled_record_scores_each_role_from_its_own_responses():
     """Zero-shot all wrong, self-aligned all right, placebo half: a record that mixed them up would show it."""
     slots = layout(placebo=True)
     results = [["not"] * 10, ["very"] * 10, ["very", "not"] * 5]
-    record = scoring.sampled_record(DOC, slots, results, skipped=3, demonstrations=["d"], distinct=[1, 1, 2])
+    record = scoring.sampled_record(DOC, slots, results, skipped=3, demonstrations=["d"], distinct=[1, 1, 2],
+                                    collapse="paper")
     assert (record["p0"], record["p1"]) == (0.0, 1.0)
     assert record["zeroshot"] == ["not"] * 10 and record["selfalign"] == ["very"] * 10
     assert record["placebo"] == ["very", "not"] * 5
@@ -81,7 +82,7 @@ def test_a_sampled_record_scores_each_role_from_its_own_responses():
 
 def test_invalid_responses_count_against_agreement_but_not_the_option_share():
     record = scoring.sampled_record(DOC, layout(), [["???"] * 10, ["very"] * 5 + ["maybe"] * 5], skipped=0,
-                                    demonstrations=[], distinct=[])
+                                    demonstrations=[], distinct=[], collapse="paper")
     assert record["zeroshot"] == [None] * 10 and record["q0"] is None and record["p0"] == 0.0
     assert (record["p1"], record["q1"]) == (0.5, 1.0)
 
@@ -89,7 +90,8 @@ def test_invalid_responses_count_against_agreement_but_not_the_option_share():
 def test_a_logprob_record_reads_each_option_by_name():
     """Zero-shot prefers option_b by e (q0 = 1/(1+e)); self-aligned prefers option_a by as much."""
     results = [(-2.0, False), (-1.0, False), (-1.0, False), (-2.0, False)]
-    record = scoring.logprob_record(DOC, layout(logprob=True), results, skipped=0, demonstrations=[])
+    record = scoring.logprob_record(DOC, layout(logprob=True), results, skipped=0, demonstrations=[],
+                                    collapse="paper")
     assert record["q0"] == pytest.approx(0.2689414) and record["q1"] == pytest.approx(0.7310586)
     assert (record["p0"], record["p1"]) == (record["q0"], record["q1"]) and record["responses"] == 4
 

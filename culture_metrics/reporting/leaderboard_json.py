@@ -44,6 +44,8 @@ def to_json(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str, dic
                     for name, estimate in row.metrics.items()
                 },
                 "categories": row.categories,
+                "countries": {"summary": row.countries.summary, "table": row.countries.table} if row.countries
+                else None,
                 "provenance": row.run.provenance,
                 "files": {"results": str(row.run.results_file),
                           "samples": str(row.run.samples_file) if row.run.samples_file else None},

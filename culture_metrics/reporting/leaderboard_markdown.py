@@ -17,7 +17,7 @@ from culture_metrics.reporting.rows import (
     temperature,
     value,
 )
-from culture_metrics.reporting.statistics import BOOTSTRAP_SEED
+from culture_metrics.reporting.statistics import BOOTSTRAP_SEED, Estimate
 from hf_dataset.card import INDONESIA_NOTE
 from hf_dataset.languages import LANGUAGE_NAMES
 
@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 
     from culture_metrics.reporting.rows import Row
     from culture_metrics.reporting.runs import TaskRun
-    from culture_metrics.reporting.statistics import Estimate
+
+
+# The countries a run's section lists by zero-shot rank (and the target wherever it ranks).
+SHOWN_COUNTRIES = 10
 
 
 def percent(estimate: Estimate | None) -> str:
@@ -42,7 +45,7 @@ def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str,
                if resamples else "(no bootstrap: --bootstrap 0)")
     headers = ["Model", "Language", "Country", "Strategy", "Docs", "Temperature", "Zero-shot aligned %",
                "Self-aligned %", "Misaligned %", "Improved %", "Improved by chance %", "Improved beyond chance %",
-               "Unchanged %", "Decreased %", "Decreased by chance %", "Error reduction %",
+               "Target specificity %", "Unchanged %", "Decreased %", "Decreased by chance %", "Error reduction %",
                "Invalid zero-shot %", "Invalid self-aligned %"]
     lines = [
         "# Self-alignment leaderboard",
@@ -53,7 +56,9 @@ def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str,
         "after self-alignment (the paper's Table 1). By chance: what sampling noise alone gives improved and "
         "decreased if the demonstrations changed nothing (the exact null, culture_metrics/metrics.py); beyond "
         "chance: improved minus that level, a residual rather than an effect size. Error reduction: mean "
-        "error-rate reduction over the improved ones. Invalid: responses that name neither option, zero-shot and "
+        "error-rate reduction over the improved ones. Target specificity: the gain toward the target country minus "
+        "the mean gain toward the other WVS-7 countries (near 0 when the demonstrations lift agreement with every "
+        "majority alike, see the countries section). Invalid: responses that name neither option, zero-shot and "
         "self-aligned apart. "
         f"Values {ci_note}."),
         "",
@@ -88,6 +93,7 @@ def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str,
     if any(not row.run.has_samples for row in rows):
         lines += ["", "Runs without logged samples show the results' figures without CIs or categories."]
     lines += ["", *_paper_section(rows)]
+    lines += _countries_section(rows)
     lines += ["", "## Provenance", "", markdown.table(PROVENANCE_HEADERS, [_provenance_cells(row.run) for row in rows])]
     if any(row.run.explains and row.run.has_samples for row in rows):
         lines += ["", ("The improved probes of the `_explain` runs, with the model's explanations: "
@@ -98,6 +104,46 @@ def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str,
                   f"- {figure['title']}: not drawn ({figure['reason']})" for figure in figures.values()]
     lines.append("")
     return "\n".join(lines)
+
+
+def _countries_section(rows: Sequence[Row]) -> list[str]:
+    """Per run: the target's rank among the WVS-7 countries before and after the demonstrations, its specificity,
+    and the first countries by zero-shot alignment (every country in leaderboard.json).
+    """
+    shown = [row for row in rows if row.countries is not None]
+    if not shown:
+        return []
+    lines = ["", "## Which countries each run answers like", "",
+             ("The same responses held against every WVS-7 country's majority (each country over the probes its "
+              "figures label; the others left out and counted). Rank 1 = closest; a rank's interval is its 95% "
+              "bootstrap interval. Specificity: the gain toward the target minus the mean gain toward the other "
+              "countries, in points, on all responses and on valid responses only."), ""]
+    for row in shown:
+        fp, s = row.countries, row.countries.summary
+        lines += [
+            f"### {row.run.name}, {language_label(row.run)} ({row.run.strategy})", "",
+            (f"Target {s['target']}: zero-shot rank {_rank(s['zeroshot_rank'], s['zeroshot_rank_ci'])} of "
+             f"{s['countries']}, self-aligned rank {_rank(s['selfalign_rank'], s['selfalign_rank_ci'])}. Closest "
+             f"zero-shot: {', '.join(s['closest'])}. Target specificity "
+             f"{percent(row.metrics.get('target_specificity'))}, on valid responses only "
+             f"{percent(row.metrics.get('target_specificity_valid'))}."),
+        ]
+        if not s["rank_ordered"]:
+            lines.append(f"The target's zero-shot rank could be anywhere from {s['zeroshot_rank_ci'][0]} to "
+                         f"{s['zeroshot_rank_ci'][1]}: the countries around it are in no established order on this "
+                         "run.")
+        lines += ["", markdown.table(
+            ["Rank", "Country", "Zero-shot %", "Self-aligned %", "Self-aligned rank", "Probes (left out)"],
+            [[_rank(e["zeroshot_rank"], e["zeroshot_rank_ci"]), f"**{e['country']}**" if e["target"] else e["country"],
+              percent(Estimate(e["zeroshot"], e["zeroshot_ci"])), percent(Estimate(e["selfalign"], e["selfalign_ci"])),
+              _rank(e["selfalign_rank"], e["selfalign_rank_ci"]), f"{e['probes']} ({e['left_out']})"]
+             for e in fp.table if e["zeroshot_rank"] <= SHOWN_COUNTRIES or e["target"]],
+        ), ""]
+    return lines
+
+
+def _rank(rank: int, ci: tuple[int, int] | None) -> str:
+    return f"{rank} [{ci[0]}-{ci[1]}]" if ci else f"{rank}"
 
 
 def _paper_section(rows: Sequence[Row]) -> list[str]:

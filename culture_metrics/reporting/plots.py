@@ -16,7 +16,7 @@ from culture_metrics.reporting.rows import CHANCE_LEVELS, Row, language_label
 
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
 
@@ -29,6 +29,8 @@ FIGURES: dict[str, tuple[str, tuple[int, int]]] = {
     "categories": ("Improved examples per WVS category and language (Figure 8)", (1600, 900)),
 }
 NEED_SAMPLES = ("error_reduction", "categories")
+# One figure per target country (countries_<language>_<country>), every run aligned to it as a series.
+COUNTRIES_SIZE = (1000, 1400)
 CHANGES = (("improved", "Greens"), ("unchanged", "Blues"), ("decreased", "Reds"))
 
 
@@ -40,13 +42,58 @@ def draw(rows: Sequence[Row], folder: Path) -> dict[str, dict]:
         if name in NEED_SAMPLES and not with_samples:
             drawn[name] = {"file": None, "title": title, "reason": "no run has logged samples"}
             continue
-        figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, layout="constrained")
-        FigureCanvasAgg(figure)
-        DRAWERS[name](figure, with_samples if name in NEED_SAMPLES else rows)
-        figure.suptitle(title)
-        figure.savefig(folder / f"{name}.png", dpi=DPI, format="png")
-        drawn[name] = {"file": f"{name}.png", "title": title, "width": width, "height": height}
+        drawn[name] = _save(folder, name, title, (width, height), DRAWERS[name],
+                            with_samples if name in NEED_SAMPLES else rows)
+    targets: dict[tuple[str, str], list[Row]] = {}
+    for row in rows:
+        if row.countries is not None:
+            targets.setdefault((row.run.language, row.run.country), []).append(row)
+    for (language, country), of_target in targets.items():
+        name = f"countries_{language}_{country}"
+        title = f"Which countries the model answers like: {language_label(of_target[0].run)} (target {country})"
+        drawn[name] = _save(folder, name, title, COUNTRIES_SIZE, _countries, of_target)
     return drawn
+
+
+def _save(folder: Path, name: str, title: str, size: tuple[int, int],
+          drawer: Callable[[Figure, Sequence[Row]], None], rows: Sequence[Row]) -> dict:
+    width, height = size
+    figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    drawer(figure, rows)
+    figure.suptitle(title)
+    figure.savefig(folder / f"{name}.png", dpi=DPI, format="png")
+    return {"file": f"{name}.png", "title": title, "width": width, "height": height}
+
+
+def _countries(figure: Figure, rows: Sequence[Row]) -> None:
+    """The countries sorted by the first run's zero-shot alignment; per run (model and strategy), each country's
+    zero-shot point with an arrow to its self-aligned point; the target's row highlighted.
+    """
+    ax = figure.subplots()
+    order = [entry["country"] for entry in rows[0].countries.table]
+    offsets = np.linspace(-0.3, 0.3, len(rows)) if len(rows) > 1 else [0.0]
+    labels = _series_labels([(row.run.model, row.run.strategy) for row in rows])
+    for index, (row, offset, label) in enumerate(zip(rows, offsets, labels, strict=True)):
+        colour = f"C{index % 10}"
+        for entry in row.countries.table:
+            if entry["country"] in order and entry["zeroshot"] is not None:
+                y = order.index(entry["country"]) + offset
+                ax.annotate("", xy=(100 * entry["selfalign"], y), xytext=(100 * entry["zeroshot"], y),
+                            arrowprops={"arrowstyle": "->", "color": colour, "lw": 1})
+                ax.plot(100 * entry["zeroshot"], y, "o", color=colour, markersize=3)
+        summary = row.countries.summary
+        ax.plot([], [], "o-", color=colour, markersize=3, label=f"{label.replace(chr(10), ' ')}: target rank "
+                f"{summary['zeroshot_rank']} -> {summary['selfalign_rank']}")
+    target = order.index(rows[0].countries.target)
+    ax.axhspan(target - 0.5, target + 0.5, color="gold", alpha=0.4)
+    ax.set_yticks(range(len(order)), order, fontsize=7)
+    ax.get_yticklabels()[target].set_fontweight("bold")
+    ax.set_ylim(len(order) - 0.5, -0.5)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("alignment with the country's majority (% of responses): zero-shot point, arrow to self-aligned")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
 
 
 def _series(rows: Sequence[Row]) -> list[tuple[str, str]]:

@@ -13,20 +13,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from culture_metrics.metrics import change, error_reduction_of, is_misaligned
-from culture_metrics.reporting import paper
-from culture_metrics.reporting.statistics import Estimate, aggregate, document_values, estimates
+from culture_metrics.reporting import countries, paper
+from culture_metrics.reporting.statistics import Estimate, aggregate, document_values, estimates, resample_indices
 from culture_metrics.task_names import DEFAULT_STRATEGY
 from hf_dataset.languages import LANGUAGE_NAMES, LANGUAGES
 
 
 if TYPE_CHECKING:
+    from culture_metrics.reporting.countries import Fingerprint
     from culture_metrics.reporting.paper import PaperRow
     from culture_metrics.reporting.runs import Runs, TaskRun
 
 
 TABLE_COLUMNS = (
     "zeroshot_alignment", "selfalign_alignment", "misaligned", "improved", "improved_by_chance",
-    "improved_beyond_chance", "unchanged", "decreased", "decreased_by_chance", "error_reduction",
+    "improved_beyond_chance", "target_specificity", "unchanged", "decreased", "decreased_by_chance", "error_reduction",
     "zeroshot_invalid_rate", "selfalign_invalid_rate",
 )
 # Table 1's shares that have a chance level (metrics.py: what sampling noise alone gives them).
@@ -44,6 +45,7 @@ class Row:
     categories: dict[str, dict[str, Any]] | None
     reductions: tuple[float, ...] | None
     beside_the_paper: dict[str, Any] | None = None  # paper.beside, for a run of the paper's model in its setting
+    countries: Fingerprint | None = None  # every country's alignment, for runs whose records carry their labels
 
 
 def categories(run: TaskRun, items: dict[str, list[Any]]) -> dict[str, dict[str, Any]] | None:
@@ -87,7 +89,9 @@ def build(runs: Runs, resamples: int, paper_models: dict[str, str] | None = None
 
 def _row(run: TaskRun, resamples: int, table: list[PaperRow], paper_models: dict[str, str]) -> Row:
     items = document_values(run, run.recomputable)
-    metrics = estimates(run, resamples, items)
+    drawn = resample_indices(len(run.records), resamples) if resamples and run.records else None
+    metrics = estimates(run, drawn, items)
+    fingerprint = countries.fingerprint(run.records, drawn)
     model = None
     if run.strategy == DEFAULT_STRATEGY and run.default_country:
         model = paper.paper_model(run.model, table, paper_models)
@@ -96,7 +100,7 @@ def _row(run: TaskRun, resamples: int, table: list[PaperRow], paper_models: dict
     if theirs is not None:
         ours = {c: in_percent(metrics, c) for c in paper.CHANGES}
         side = paper.beside(model, theirs, ours, {c: in_percent(metrics, level) for c, level in CHANCE_LEVELS.items()})
-    return Row(run, metrics, categories(run, items), reductions(run), side)
+    return Row(run, metrics, categories(run, items), reductions(run), side, fingerprint)
 
 
 def value(metrics: dict[str, Estimate], name: str) -> float | None:

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from culture_metrics import countries
 from culture_metrics.metrics import METRICS, RECORD, Record
 from culture_metrics.task_names import strategy_of
+from hf_dataset.collapse import DEFAULT_RULE
 from hf_dataset.languages import LANGUAGE_COUNTRY
 
 
@@ -201,7 +203,7 @@ def _task_run(path: Path, data: dict, task: str, model: str, warnings: list[str]
         warnings.append(f"{path}: no logged samples for {task} (run lm_eval with --log_samples): "
                         "confidence intervals and categories unavailable")
         return run
-    return _with_samples(run, samples, effective, warnings)
+    return _with_samples(run, samples, effective, warnings, str(metadata.get("collapse") or DEFAULT_RULE))
 
 
 def _figures(path: Path, task: str, results: dict) -> dict[str, float]:
@@ -261,7 +263,7 @@ def _samples_path(results_file: Path, task: str) -> Path:
     return results_file.parent / f"samples_{task}_{_stamp(results_file)}.jsonl"
 
 
-def _with_samples(run: TaskRun, path: Path, effective: int | None, warnings: list[str]) -> TaskRun:
+def _with_samples(run: TaskRun, path: Path, effective: int | None, warnings: list[str], collapse: str) -> TaskRun:
     rows = _read_samples(path)
     where = f"{path} (samples) and {run.results_file} (results)"
     expected = run.figures.get("documents", effective)
@@ -272,7 +274,8 @@ def _with_samples(run: TaskRun, path: Path, effective: int | None, warnings: lis
         if (doc.get("language"), doc.get("country")) != (run.language, run.country):
             raise RunError(f"{where} do not match: document {number} is {doc.get('language')}/{doc.get('country')}, "
                            f"the task {run.task} is {run.language}/{run.country}")
-    records = tuple(row["record"] for row in rows)
+    # The countries' labels are not logged: each record gets them again from its document, under the run's rule.
+    records = tuple({**row["record"], **countries.of_document(row["doc"], collapse)} for row in rows)
     figures, recomputable, lacking = dict(run.figures), set(), {}
     for name, metric in METRICS.items():
         try:

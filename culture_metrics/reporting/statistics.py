@@ -87,18 +87,18 @@ def resampled_means(values: np.ndarray, spoken: np.ndarray, indices: np.ndarray)
     return np.divide(totals, counts, out=np.full(totals.shape, np.nan), where=counts > 0)
 
 
-def estimates(run: TaskRun, resamples: int, items: dict[str, list[Any]]) -> dict[str, Estimate]:
+def estimates(run: TaskRun, drawn: np.ndarray | None, items: dict[str, list[Any]]) -> dict[str, Estimate]:
     """Every metric of the run; a CI where the records allow one and the metric is a share, not a count.
 
-    `items`: document_values of the run's recomputable metrics. One draw of document indices serves them all.
+    `drawn`: the run's one draw of document indices (None: no bootstrap); `items`: document_values of the run's
+    recomputable metrics.
     """
     with_ci = [
         name for name in run.recomputable
         if METRICS[name].higher_is_better is not None and run.figures.get(name) is not None
-    ] if resamples else []
+    ] if drawn is not None else []
     intervals = {}
     if with_ci:
-        drawn = resample_indices(len(run.records), resamples)
         means = resampled_means(*as_arrays({name: items[name] for name in with_ci}), drawn)
         intervals = {name: interval(draws) for name, draws in zip(with_ci, means, strict=True)}
     return {name: Estimate(value, intervals.get(name)) for name, value in run.figures.items()}
