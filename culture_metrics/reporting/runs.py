@@ -235,6 +235,8 @@ def _provenance(data: dict, task: str, model: str) -> dict[str, Any]:
         "git_hash": data.get("git_hash"),
         "task_version": (data.get("versions") or {}).get(task),
         "dataset_fingerprint": derived["dataset_fingerprint"],
+        "hub_dataset": derived.get("hub_dataset"),
+        "format": derived.get("format"),
         "documents_available": derived.get("documents_available"),
         "skipped_unlabelled": derived.get("skipped_unlabelled"),
         "limit": config.get("limit"),
