@@ -16,7 +16,7 @@ import json
 import logging
 from collections import defaultdict
 from copy import deepcopy
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any
 
 from lm_eval.api.instance import Instance
 from lm_eval.api.task import ConfigurableTask
@@ -36,6 +36,10 @@ from culture_metrics.prompt import (
 from culture_metrics.sampler import with_draw
 from culture_metrics.variant import Variant, VariantError
 from hf_dataset.errors import DataError
+
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 log = logging.getLogger(__name__)

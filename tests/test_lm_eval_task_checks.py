@@ -39,12 +39,12 @@ def config(path: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def tasks():
-    """Every task of the folder, loaded by lm-eval's TaskManager as `--include_path` would."""
+    """Every task of the folder, loaded by lm-eval's TaskManager as `--include_path` would (without lm-eval's own)."""
     need_shared()
     from lm_eval.tasks import TaskManager
 
     names = [config(path)["task"] for path in task_files()]
-    loaded = TaskManager(include_path=str(FOLDER)).load(names)["tasks"]
+    loaded = TaskManager(include_path=str(FOLDER), include_defaults=False).load(names)["tasks"]
     assert sorted(loaded) == sorted(names)
     return loaded
 

@@ -18,7 +18,7 @@ def main_job(out: Path, **env: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=1800, check=False)
 
 
-def test_main_job_prints_a_real_report_of_the_default_model(tmp_path):
+def test_main_job_prints_a_real_report_of_the_default_model(default_model_run, tmp_path):
     need_shared()
     done = main_job(tmp_path / "main", LIMIT="2")
     assert done.returncode == 0, done.stderr[-3000:]

@@ -12,8 +12,8 @@ import datasets
 import huggingface_hub
 import pyarrow.parquet as pq
 import pytest
-from conftest import PROBES_ZIP, ROOT, need_shared
-from lm_eval_runs import run_lm_eval
+from conftest import PROBES_ZIP, need_shared
+from lm_eval_runs import project_tasks, run_lm_eval
 
 from culture_metrics import dataset as probes
 from hf_dataset.__main__ import main as hf_dataset_cli
@@ -179,10 +179,9 @@ def test_a_hub_dataset_missing_from_the_offline_cache_is_one_line(hub_cache, nam
 
 def test_task_metadata_names_the_dataset_and_the_fingerprint_is_the_built_ones(built_dataset):
     need_shared()
-    from lm_eval.tasks import TaskManager
 
     def fingerprint(**metadata) -> str:
-        task = TaskManager(include_path=str(ROOT / "lm_eval_tasks"), metadata=metadata).load(["wvs_selfalign_en"])
+        task = project_tasks(metadata).load(["wvs_selfalign_en"])
         return task["tasks"]["wvs_selfalign_en"].provenance()["dataset_fingerprint"]
 
     assert fingerprint(dataset=str(built_dataset), country="PAK") == fingerprint(country="PAK")

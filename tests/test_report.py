@@ -5,19 +5,24 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import subprocess
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+from commands import run_main, run_module
 from conftest import english_corpus, need_shared
 from lm_eval_runs import LmEvalRun, run_lm_eval
 from PIL import Image
 from test_beyond_chance import CHANCE, recompute
 from tiny_model import build_tiny_model
 
+from culture_metrics.reporting.__main__ import main
 
-ROOT = Path(__file__).resolve().parents[1]
+
+if TYPE_CHECKING:
+    import subprocess
+
+
 FIGURE_SIZES = {"table1": (1500, 700), "error_reduction": (1400, 700), "misaligned": (1400, 700),
                 "categories": (1600, 900)}
 _UNTRAINED: list[LmEvalRun] = []
@@ -44,8 +49,13 @@ def untrained_run(tmp_path_factory) -> LmEvalRun:
 
 
 def cli(*args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "culture_metrics", *map(str, args)], cwd=ROOT, capture_output=True,  # noqa: S603
-                          text=True, timeout=600, check=False)
+    """`python -m culture_metrics` in this process."""
+    return run_main(main, *args)
+
+
+def cli_process(*args: str | Path) -> subprocess.CompletedProcess:
+    """`python -m culture_metrics` as a user runs it: its exit codes and one-line errors are the command's own."""
+    return run_module("culture_metrics", *args)
 
 
 def error(done: subprocess.CompletedProcess) -> str:
@@ -375,10 +385,10 @@ def test_bad_input_exits_2_with_a_clear_message_and_no_folder(case, en_logprob_r
 def test_empty_folder_missing_path_and_foreign_output_folder_exit_2(en_run, tmp_path):
     (tmp_path / "empty").mkdir()
     assert "no lm-eval results (results_*.json) in this folder" in error(
-        cli("report", tmp_path / "empty", "--out", tmp_path / "out"))
-    assert "no such file or folder" in error(cli("report", tmp_path / "nowhere", "--out", tmp_path / "out"))
+        cli_process("report", tmp_path / "empty", "--out", tmp_path / "out"))
+    assert "no such file or folder" in error(cli_process("report", tmp_path / "nowhere", "--out", tmp_path / "out"))
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep me")
-    assert "not a report folder" in error(cli("report", en_run.folder, "--out", tmp_path / "mine"))
+    assert "not a report folder" in error(cli_process("report", en_run.folder, "--out", tmp_path / "mine"))
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "mine"]

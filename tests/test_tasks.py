@@ -6,7 +6,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from conftest import ROOT, need_shared
+from conftest import need_shared
+from lm_eval_runs import project_tasks
 from sacrebleu.metrics import CHRF
 
 from culture_metrics.prompt import INSTRUCTION, option_order
@@ -21,16 +22,12 @@ STRATEGIES = ["", "_random", "_random_cat", "_chrf_cat", "_shuffled"]
 @pytest.fixture(scope="session")
 def task_manager():
     need_shared()
-    from lm_eval.tasks import TaskManager
-
-    return TaskManager(include_path=str(ROOT / "lm_eval_tasks"))
+    return project_tasks()
 
 
 def load_task(task_manager, name: str, seed: int = 1234, metadata: dict | None = None):
     if metadata:
-        from lm_eval.tasks import TaskManager
-
-        task_manager = TaskManager(include_path=str(ROOT / "lm_eval_tasks"), metadata=metadata)
+        task_manager = project_tasks(metadata)
     task = task_manager.load([name])["tasks"][name]
     task.set_fewshot_seed(seed)
     return task
