@@ -104,14 +104,14 @@ def test_names_aliases_and_tags():
         assert cfg["tag"] and all(tag.endswith("_tasks") for tag in cfg["tag"])
 
 
-def test_groups_aggregate_every_share_weighted_by_documents():
+def test_groups_macro_average_every_share_over_languages():
     shares = {name for name, metric in METRICS.items() if metric.higher_is_better is not None}
     for path in group_files():
         cfg = config(path)
-        assert len(cfg["task"]) == 14 and cfg["group_alias"], path.name
+        assert len(cfg["task"]) == 14 and cfg["group_alias"].endswith("(macro average over languages)"), path.name
         listed = {entry["metric"] for entry in cfg["aggregate_metric_list"]}
         assert listed == shares, path.name
-        assert all(entry["weight_by_size"] == "true" for entry in cfg["aggregate_metric_list"]), path.name
+        assert all(entry["weight_by_size"] == "false" for entry in cfg["aggregate_metric_list"]), path.name
 
 
 def test_the_readme_follows_lm_evals_template():
