@@ -47,6 +47,8 @@ class TaskRun:
     records: tuple[Record, ...] = ()
     doc_ids: tuple[int, ...] = ()
     recomputable: frozenset[str] = frozenset()
+    # Each recomputable metric's value on each document, taken once as the figures are checked (None: not spoken of).
+    items: dict[str, tuple] = field(default_factory=dict)
     explains: bool = False
 
     @property
@@ -275,14 +277,15 @@ def _with_samples(run: TaskRun, path: Path, effective: int | None, warnings: lis
             raise RunError(f"{where} do not match: document {number} is {doc.get('language')}/{doc.get('country')}, "
                            f"the task {run.task} is {run.language}/{run.country}")
     records = tuple(row["record"] for row in rows)
-    figures, recomputable, lacking = dict(run.figures), set(), {}
+    figures, items, lacking = dict(run.figures), {}, {}
     for name, metric in METRICS.items():
         try:
-            value = metric.of(records)
+            items[name] = tuple(map(metric.item, records))
+            value = metric.of_values(items[name])
         except (KeyError, TypeError) as error:
+            items.pop(name, None)
             lacking[name] = str(error)
             continue
-        recomputable.add(name)
         if name not in figures:
             figures[name] = value
         elif not same_value(figures[name], value):
@@ -299,7 +302,8 @@ def _with_samples(run: TaskRun, path: Path, effective: int | None, warnings: lis
         docs=tuple(row["doc"] for row in rows),
         records=records,
         doc_ids=tuple(row["doc_id"] for row in rows),
-        recomputable=frozenset(recomputable),
+        recomputable=frozenset(items),
+        items=items,
     )
 
 
