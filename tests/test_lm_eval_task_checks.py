@@ -4,6 +4,7 @@ group of the folder, plus stricter checks in the same spirit: what an upstream r
 
 from __future__ import annotations
 
+import logging
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ import yaml
 from conftest import ROOT, need_shared
 
 from culture_metrics.metrics import METRICS
+from culture_metrics.task import UNEQUAL_COUNTS
 
 
 if TYPE_CHECKING:
@@ -121,3 +123,14 @@ def test_the_readme_follows_lm_evals_template():
         assert section in readme, section
     for path in group_files():
         assert f"`{config(path)['group']}`" in readme
+
+
+def test_lm_evals_unequal_counts_warning_is_dropped_for_these_tasks_only(caplog):
+    """Our shares rest on different documents by design and our groups are macro averages: the warning that a
+    size-weighted group over-weights them says nothing true of these tasks, and still shows for others.
+    """
+    logger = logging.getLogger("lm_eval.evaluator_utils")
+    with caplog.at_level(logging.WARNING, logger="lm_eval.evaluator_utils"):
+        for task in ("wvs_selfalign_en", "other_task"):
+            logger.warning("[%s] %s (improved,all_responses=3, misaligned,all_responses=10).", task, UNEQUAL_COUNTS)
+    assert [record.getMessage().split("]")[0] for record in caplog.records] == ["[other_task"]
