@@ -45,7 +45,8 @@ def synthetic_rows(models: int, languages: int, documents: int = 40) -> list:
     return build(Runs(runs), resamples=100)
 
 
-@pytest.fixture(scope="module", params=[(1, 1), (5, 14)], ids=["one-run", "5-models-x-14-languages"])
+@pytest.fixture(scope="module", params=[(1, 1), (5, 14), (12, 2)],
+                ids=["one-run", "5-models-x-14-languages", "12-models-x-2-languages"])
 def drawn(request, tmp_path_factory) -> tuple[list, Path, dict]:
     rows = synthetic_rows(*request.param)
     folder = tmp_path_factory.mktemp("figures")

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 # Pixels per bar, and around the bars (title, legend, axis), at the figures' 100 dpi.
 BAR_HEIGHT, MARGIN = 26, 170
+# Beyond this many models (x strategies), the categories figure is one panel across them rather than one per model.
+MANY_MODELS = 8
 CHANGE_COLOURS = {"improved": "#2e8b57", "unchanged": "#b8b8b8", "decreased": "#c0392b"}
 
 
@@ -36,7 +38,7 @@ def table1_height(rows: Sequence[Row]) -> int:
 def categories_height(rows: Sequence[Row]) -> int:
     series = {(row.run.name, row.run.strategy) for row in rows}
     names = {category for row in rows for category in row.categories}
-    return MARGIN + len(series) * (90 + BAR_HEIGHT * len(names))
+    return MARGIN + (len(series) if len(series) <= MANY_MODELS else 1) * (90 + BAR_HEIGHT * len(names))
 
 
 def bar_label(row: Row, several_models: bool, several_strategies: bool) -> str:
@@ -102,26 +104,61 @@ def _chance_and_ci(ax: Axes, y: int, row: Row, improved_edge: float, improved_ci
 
 def categories(figure: Figure, rows: Sequence[Row]) -> None:
     """Per model: improved probes per WVS category over all its languages, 'improved of misaligned' beside each bar
-    (each language's own counts are in leaderboard.json).
+    (each language's own counts are in leaderboard.json). Beyond MANY_MODELS, one panel across the models.
     """
     series = list(dict.fromkeys((row.run.name, row.run.strategy) for row in rows))
     names = sorted({category for row in rows for category in row.categories})
+    counts = {key: _category_counts([row for row in rows if (row.run.name, row.run.strategy) == key], names)
+              for key in series}
+    if len(series) > MANY_MODELS:
+        _categories_across(figure.subplots(), counts, names)
+        return
     axes = np.atleast_1d(figure.subplots(len(series), 1, squeeze=False)).ravel()
     for ax, key in zip(axes, series, strict=True):
-        members = [row for row in rows if (row.run.name, row.run.strategy) == key]
-        improved, misaligned = np.zeros(len(names)), np.zeros(len(names))
-        for row in members:
-            for category, figures in row.categories.items():
-                improved[names.index(category)] += figures["improved_examples"]
-                misaligned[names.index(category)] += figures.get("misaligned_documents") or 0
+        improved, misaligned = counts[key]
         ax.barh(range(len(names)), improved, height=0.6, color=CHANGE_COLOURS["improved"])
         for at, (count, of) in enumerate(zip(improved, misaligned, strict=True)):
             share = f" ({100 * count / of:.0f}%)" if of else ""
             ax.text(count, at, f"  {count:.0f} of {of:.0f} misaligned{share}", va="center", fontsize=9)
-        ax.set_yticks(range(len(names)), names, fontsize=9)
-        ax.set_ylim(len(names) - 0.5, -0.5)
+        _category_axis(ax, names)
         ax.set_xlim(0, max(improved.max(initial=0), 1) * 1.3)
-        languages = ", ".join(language_label(row.run) for row in members)
+        languages = ", ".join(language_label(row.run) for row in rows if (row.run.name, row.run.strategy) == key)
         ax.set_title(f"{' · '.join(key)}: {improved.sum():.0f} improved probes in {languages}", fontsize=10,
                      loc="left", wrap=True)
         ax.set_xlabel("improved probes (misaligned zero-shot, improved by self-alignment)", fontsize=9)
+
+
+def _category_counts(members: Sequence[Row], names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Improved and misaligned probes per category, summed over the runs of one model."""
+    improved, misaligned = np.zeros(len(names)), np.zeros(len(names))
+    for row in members:
+        for category, figures in row.categories.items():
+            improved[names.index(category)] += figures["improved_examples"]
+            misaligned[names.index(category)] += figures.get("misaligned_documents") or 0
+    return improved, misaligned
+
+
+def _category_axis(ax: Axes, names: Sequence[str]) -> None:
+    ax.set_yticks(range(len(names)), names, fontsize=9)
+    ax.set_ylim(len(names) - 0.5, -0.5)
+
+
+def _categories_across(ax: Axes, counts: dict, names: Sequence[str]) -> None:
+    """Many models: per category a dot per model (its % of misaligned improved), a tick at the share pooled over
+    the models, and the counts behind it written at the right.
+    """
+    improved = np.array([pair[0] for pair in counts.values()])  # models x categories
+    misaligned = np.array([pair[1] for pair in counts.values()])
+    shares = np.divide(100 * improved, misaligned, out=np.full(improved.shape, np.nan), where=misaligned > 0)
+    for at in range(len(names)):
+        ax.plot(shares[:, at], np.full(len(shares), at), "o", color=CHANGE_COLOURS["improved"], alpha=0.45,
+                markersize=5)
+        total, of = improved[:, at].sum(), misaligned[:, at].sum()
+        if of:
+            ax.plot([100 * total / of], [at], "k|", markersize=15, markeredgewidth=2.5)
+        ax.text(102, at, f"{total:.0f} of {of:.0f} misaligned improved", va="center", fontsize=9)
+    _category_axis(ax, names)
+    ax.set_xlim(0, 140)
+    ax.set_xticks(range(0, 101, 20))
+    ax.set_xlabel(f"% of the misaligned probes improved: a dot per model ({len(counts)}), "
+                  "the tick pooled over them", fontsize=9)
