@@ -85,6 +85,22 @@ def published_dataset(dataset: object = None) -> str | None:
     return str(name) if name else None
 
 
+def is_folder(name: str) -> bool:
+    """A published dataset named by a folder rather than a Hub id."""
+    return name.startswith(PATH_PREFIXES) or Path(name).expanduser().exists()
+
+
+def hub_dataset(dataset: object = None) -> dict[str, str | None] | None:
+    """The Hub dataset the probes are read from, `{"id", "revision"}` (revision None unless pinned with @), for the
+    provenance a Hub evaluation result cites; None for a folder or probes built from the probe source.
+    """
+    published = published_dataset(dataset)
+    if not published or is_folder(published):
+        return None
+    repo_id, _, revision = published.partition("@")
+    return {"id": repo_id, "revision": revision or None}
+
+
 def hub_snapshot(name: str, language: str) -> Path:
     """The Hub dataset `org/name[@revision]` as a folder of the local Hugging Face cache.
 
@@ -175,7 +191,7 @@ def check_folder(name: str, folder: Path, text: str) -> None:
 def read_published(name: str, language: str) -> tuple[datasets.Dataset, str]:
     """The `language` config of the published dataset `name`, checked before anything is read, and its collapse rule."""
     path = Path(name).expanduser()
-    if name.startswith(PATH_PREFIXES) or path.exists():
+    if is_folder(name):
         if not path.is_dir():
             raise DataError(f"dataset {name}: no such folder")
     else:

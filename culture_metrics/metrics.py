@@ -74,7 +74,7 @@ from culture_metrics.record import Record, change, correct, error_reduction_of, 
 
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
 
 COLLAPSED_MAJORITY = 0.5
@@ -181,7 +181,11 @@ class Metric:
 
     def of(self, records: Sequence[Record]) -> float | int | None:
         """The metric over `records` (the report and the gate recompute with this); None when none counts."""
-        items = [value for value in map(self.item, records) if value is not None]
+        return self.of_values(map(self.item, records))
+
+    def of_values(self, values: Iterable[Any]) -> float | int | None:
+        """The metric over documents' values already taken by `item` (None where it says nothing of a document)."""
+        items = [value for value in values if value is not None]
         return self.aggregate(items) if items or self.higher_is_better is None else None
 
 

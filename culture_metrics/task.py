@@ -5,7 +5,7 @@ their results are read are the plan (culture_metrics.plan) and scoring (culture_
 are built by the harness's own few-shot machinery, so system prompts, descriptions and chat templates behave as for
 any task. lm-eval passes the run's system instruction to fewshot_context only, so that builds every prompt of the
 document and returns them in the one string lm-eval hands on to construct_requests (`Prompts`).
-What the task derives (the country its probes are labelled with, the dataset's fingerprint, document counts, a
+What the task derives (the country its probes are labelled with, the dataset's fingerprint and Hub id, document counts, a
 warning when the samples look collapsed) goes beside lm-eval's config in the results, under `provenance`.
 """
 
@@ -22,6 +22,7 @@ from lm_eval.api.instance import Instance
 from lm_eval.api.task import ConfigurableTask
 
 from culture_metrics import metrics, plan, scoring
+from culture_metrics.dataset import hub_dataset
 from culture_metrics.generation import samples
 from culture_metrics.prompt import (
     DEFAULT_SEED,
@@ -42,6 +43,18 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
+# lm-eval warns, for every task whose metrics rest on different numbers of documents, that a size-weighted group
+# over-weights them. Ours do by design (a share of the misaligned documents says nothing of the aligned ones), and
+# our groups are macro averages (weight_by_size: false), so for our tasks the warning says nothing true.
+UNEQUAL_COUNTS = "Metrics were not scored on the same number of documents"
+
+
+def _not_our_unequal_counts(record: logging.LogRecord) -> bool:
+    message = record.getMessage()
+    return not (message.startswith("[wvs_selfalign") and UNEQUAL_COUNTS in message)
+
+
+logging.getLogger("lm_eval.evaluator_utils").addFilter(_not_our_unequal_counts)
 
 # fewshot_config.doc_to_text / doc_to_target in the YAML: lm-eval passes them when it renders a demonstration.
 DEMONSTRATION = "demonstration"
@@ -81,6 +94,7 @@ class SelfAlignTask(ConfigurableTask):
             "country": docs[0]["country"],
             "format": self.variant.format,
             "dataset_fingerprint": hashlib.sha256(json.dumps(docs.to_list(), sort_keys=True).encode()).hexdigest()[:16],
+            "hub_dataset": hub_dataset(self.variant.dataset),
             "documents_available": len(docs),
             "skipped_unlabelled": self.skipped,
         }

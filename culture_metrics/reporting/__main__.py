@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from culture_metrics.metrics import METRICS
-from culture_metrics.reporting import gate, paper, report_folder, rows, runs
+from culture_metrics.reporting import eval_results, gate, paper, report_folder, rows, runs
 
 
 if TYPE_CHECKING:
@@ -44,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
                        type=_paper_model,
                        help="compare a run with one of the paper's models when its name does not say so, e.g. "
                             "/models/llama3=Llama3-8B (runs named by a paper checkpoint are found alone)")
+    board.add_argument("--eval-results", type=Path, metavar="DIR",
+                       help="also write the Hub's .eval_results/*.yaml files, one folder per model, into DIR")
+    board.add_argument("--samples-url", metavar="URL",
+                       help="where the logged samples are published (the source of the Hub's results)")
     check = commands.add_parser("gate", help="exit 1 if RESULTS regressed against BASELINE")
     check.add_argument("results", type=Path, help="the new run: an lm-eval output folder or results file")
     check.add_argument("--baseline", type=Path, required=True, help="the baseline run, same tasks")
@@ -71,8 +75,11 @@ def _warn(warnings: Sequence[str]) -> None:
 def _report(args: argparse.Namespace) -> int:
     loaded = runs.load(args.results)
     _warn(loaded.warnings)
-    report_folder.write(args.out, rows.build(loaded, args.bootstrap, dict(args.paper_model)), loaded.warnings,
-                        args.bootstrap)
+    reported = rows.build(loaded, args.bootstrap, dict(args.paper_model))
+    report_folder.write(args.out, reported, loaded.warnings, args.bootstrap)
+    if args.eval_results:
+        written = eval_results.write(args.eval_results, reported, args.samples_url)
+        print(f"{len(written)} Hub evaluation results written to {args.eval_results}")
     print(f"report written to {args.out}")
     return 0
 

@@ -15,13 +15,16 @@ from culture_metrics.reporting.statistics import BOOTSTRAP_SEED, CONFIDENCE
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from culture_metrics.reporting.pooled import Pool
     from culture_metrics.reporting.rows import Row
 
 
-def to_json(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str, dict], resamples: int) -> dict:
+def to_json(rows: Sequence[Row], pooled: Sequence[Pool], warnings: Sequence[str], figures: dict[str, dict],
+            resamples: int) -> dict:
     return {
         "bootstrap": {"resamples": resamples, "seed": BOOTSTRAP_SEED, "confidence": CONFIDENCE,
-                      "over": "documents", "interval": "percentile"},
+                      "over": "documents", "pooled_over": "WVS questions, all languages of a question together",
+                      "interval": "percentile"},
         "table_columns": list(TABLE_COLUMNS),
         "rows": [
             {
@@ -51,6 +54,13 @@ def to_json(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str, dic
                           "samples": str(row.run.samples_file) if row.run.samples_file else None},
             }
             for row in rows
+        ],
+        "pooled": [
+            {"model": pool.model, "strategy": pool.strategy, "languages": list(pool.languages),
+             "documents": pool.documents, "questions": pool.questions,
+             "metrics": {name: {"value": estimate.value, "ci": list(estimate.ci) if estimate.ci else None}
+                         for name, estimate in pool.metrics.items()}}
+            for pool in pooled
         ],
         "warnings": list(warnings),
         "figures": figures,

@@ -25,6 +25,7 @@ from hf_dataset.languages import LANGUAGE_NAMES
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from culture_metrics.reporting.pooled import Pool
     from culture_metrics.reporting.rows import Row
     from culture_metrics.reporting.runs import TaskRun
 
@@ -40,27 +41,41 @@ def percent(estimate: Estimate | None) -> str:
     return f"{text} [{100 * estimate.ci[0]:.1f}, {100 * estimate.ci[1]:.1f}]" if estimate.ci else text
 
 
-def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str, dict], resamples: int) -> str:
+TABLE1_HEADERS = ["Model", "Language", "Country", "Strategy", "Docs", "Temperature", "Zero-shot aligned %",
+                  "Self-aligned %", "Misaligned %", "Improved %", "Improved by chance %", "Improved beyond chance %",
+                  "Target specificity %", "Unchanged %", "Decreased %", "Decreased by chance %", "Error reduction %",
+                  "Invalid zero-shot %", "Invalid self-aligned %"]
+
+
+def table1_cells(row: Row) -> list[str]:
+    """A run's row of Table 1, as leaderboard.md and leaderboard.html show it."""
+    return [row.run.name, language_label(row.run), row.run.country, row.run.strategy,
+            str(row.run.figures.get("documents", "n/a")), _temperature_cell(row.run),
+            *(percent(row.metrics.get(name)) for name in TABLE_COLUMNS)]
+
+
+def intro(resamples: int) -> str:
+    """What Table 1's columns mean, and how their CIs were drawn."""
     ci_note = (f"[95% CI: percentile bootstrap over documents, {resamples} resamples, seed {BOOTSTRAP_SEED}]"
                if resamples else "(no bootstrap: --bootstrap 0)")
-    headers = ["Model", "Language", "Country", "Strategy", "Docs", "Temperature", "Zero-shot aligned %",
-               "Self-aligned %", "Misaligned %", "Improved %", "Improved by chance %", "Improved beyond chance %",
-               "Target specificity %", "Unchanged %", "Decreased %", "Decreased by chance %", "Error reduction %",
-               "Invalid zero-shot %", "Invalid self-aligned %"]
+    return ("Zero-shot aligned / self-aligned: mean share of the responses giving the country's majority answer, "
+            "without and with the demonstrations. Misaligned: share of the documents whose zero-shot answers are "
+            "not all the country's majority answer. Improved / unchanged / decreased: shares of those misaligned "
+            "documents after self-alignment (the paper's Table 1). By chance: what sampling noise alone gives "
+            "improved and decreased if the demonstrations changed nothing (the exact null, "
+            "culture_metrics/metrics.py); beyond chance: improved minus that level, a residual rather than an "
+            "effect size. Error reduction: mean error-rate reduction over the improved ones. Target specificity: "
+            "the gain toward the target country minus the mean gain toward the other WVS-7 countries (near 0 when "
+            "the demonstrations lift agreement with every majority alike, see the countries section). Invalid: "
+            f"responses that name neither option, zero-shot and self-aligned apart. Values {ci_note}.")
+
+
+def to_markdown(rows: Sequence[Row], pooled: Sequence[Pool], warnings: Sequence[str], figures: dict[str, dict],
+                resamples: int) -> str:
     lines = [
         "# Self-alignment leaderboard",
         "",
-        ("Zero-shot aligned / self-aligned: mean share of the responses giving the country's majority answer, "
-        "without and with the demonstrations. Misaligned: share of the documents whose zero-shot answers are not "
-        "all the country's majority answer. Improved / unchanged / decreased: shares of those misaligned documents "
-        "after self-alignment (the paper's Table 1). By chance: what sampling noise alone gives improved and "
-        "decreased if the demonstrations changed nothing (the exact null, culture_metrics/metrics.py); beyond "
-        "chance: improved minus that level, a residual rather than an effect size. Error reduction: mean "
-        "error-rate reduction over the improved ones. Target specificity: the gain toward the target country minus "
-        "the mean gain toward the other WVS-7 countries (near 0 when the demonstrations lift agreement with every "
-        "majority alike, see the countries section). Invalid: responses that name neither option, zero-shot and "
-        "self-aligned apart. "
-        f"Values {ci_note}."),
+        intro(resamples),
         "",
     ]
     learning = [row for row in rows if format_learning(row)]
@@ -84,14 +99,10 @@ def to_markdown(rows: Sequence[Row], warnings: Sequence[str], figures: dict[str,
         lines += [f"{INDONESIA_NOTE}.", ""]
     if warnings:
         lines += ["## Warnings", "", *(f"- {warning}" for warning in warnings), ""]
-    lines += ["## Table 1", "", markdown.table(headers, [
-        [row.run.name, language_label(row.run), row.run.country, row.run.strategy,
-         row.run.figures.get("documents", "n/a"), _temperature_cell(row.run),
-         *(percent(row.metrics.get(name)) for name in TABLE_COLUMNS)]
-        for row in rows
-    ])]
+    lines += ["## Table 1", "", markdown.table(TABLE1_HEADERS, [table1_cells(row) for row in rows])]
     if any(not row.run.has_samples for row in rows):
         lines += ["", "Runs without logged samples show the results' figures without CIs or categories."]
+    lines += _pooled_section(pooled, resamples)
     lines += ["", *_paper_section(rows)]
     lines += _countries_section(rows)
     lines += ["", "## Provenance", "", markdown.table(PROVENANCE_HEADERS, [_provenance_cells(row.run) for row in rows])]
@@ -144,6 +155,27 @@ def _countries_section(rows: Sequence[Row]) -> list[str]:
 
 def _rank(rank: int, ci: tuple[int, int] | None) -> str:
     return f"{rank} [{ci[0]}-{ci[1]}]" if ci else f"{rank}"
+
+
+def pooled_table(pooled: Sequence[Pool]) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows of the shares pooled over each model's languages."""
+    names = [name for name in TABLE_COLUMNS if any(name in pool.metrics for pool in pooled)]
+    return (["Model", "Strategy", "Languages", "Docs", "Questions", *(name.replace("_", " ") + " %" for name in names)],
+            [[pool.model, pool.strategy, " ".join(pool.languages), str(pool.documents), str(pool.questions),
+              *(percent(pool.metrics.get(name)) for name in names)] for pool in pooled])
+
+
+def pooled_note(resamples: int) -> str:
+    ci = (f"95% CI: percentile bootstrap over WVS questions, all languages of a drawn question together, {resamples} "
+          "resamples" if resamples else "no bootstrap")
+    return ("Each share over the documents it rests on in all of a model's languages (`improved`: the misaligned "
+            f"ones), not an average of the languages' figures; {ci}.")
+
+
+def _pooled_section(pooled: Sequence[Pool], resamples: int) -> list[str]:
+    if not pooled:
+        return []
+    return ["", "## Pooled over languages", "", pooled_note(resamples), "", markdown.table(*pooled_table(pooled))]
 
 
 def _paper_section(rows: Sequence[Row]) -> list[str]:

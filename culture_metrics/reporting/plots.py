@@ -1,7 +1,7 @@
 """The report's figures, drawn with matplotlib's Agg canvas (no display, no pyplot state).
 
-Each figure has a fixed pixel size, whatever it holds, so that a report's images are predictable (and testable);
-matplotlib's constrained layout fits the labels inside it.
+Each figure has a pixel size fixed by what it holds (the bar figures grow by a fixed height per bar), so that a
+report's images are predictable (and testable); matplotlib's constrained layout fits the labels inside it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from culture_metrics.reporting.rows import CHANCE_LEVELS, Row, language_label
+from culture_metrics.reporting import bar_figures
+from culture_metrics.reporting.rows import Row, language_label
 
 
 if TYPE_CHECKING:
@@ -21,17 +22,16 @@ if TYPE_CHECKING:
 
 
 DPI = 100
-# name -> (title, width and height in pixels)
+# name -> (title, width and height in pixels; HEIGHTS below sets the height of the bar figures)
 FIGURES: dict[str, tuple[str, tuple[int, int]]] = {
-    "table1": ("Misaligned examples improved / unchanged / decreased by self-alignment (Table 1)", (1500, 700)),
+    "table1": ("Misaligned examples improved / unchanged / decreased by self-alignment (Table 1)", (1400, 0)),
     "error_reduction": ("Error-rate reduction of the improved examples (Figures 3 and 6)", (1400, 700)),
     "misaligned": ("Share of examples misaligned zero-shot (Figure 7)", (1400, 700)),
-    "categories": ("Improved examples per WVS category and language (Figure 8)", (1600, 900)),
+    "categories": ("Improved examples per WVS category (Figure 8)", (1400, 0)),
 }
 NEED_SAMPLES = ("error_reduction", "categories")
 # One figure per target country (countries_<language>_<country>), every run aligned to it as a series.
 COUNTRIES_SIZE = (1000, 1400)
-CHANGES = (("improved", "Greens"), ("unchanged", "Blues"), ("decreased", "Reds"))
 
 
 def draw(rows: Sequence[Row], folder: Path) -> dict[str, dict]:
@@ -42,8 +42,9 @@ def draw(rows: Sequence[Row], folder: Path) -> dict[str, dict]:
         if name in NEED_SAMPLES and not with_samples:
             drawn[name] = {"file": None, "title": title, "reason": "no run has logged samples"}
             continue
-        drawn[name] = _save(folder, name, title, (width, height), DRAWERS[name],
-                            with_samples if name in NEED_SAMPLES else rows)
+        drawn_rows = with_samples if name in NEED_SAMPLES else rows
+        height = HEIGHTS[name](drawn_rows) if name in HEIGHTS else height
+        drawn[name] = _save(folder, name, title, (width, height), DRAWERS[name], drawn_rows)
     targets: dict[tuple[str, str], list[Row]] = {}
     for row in rows:
         if row.countries is not None:
@@ -117,52 +118,6 @@ def _series_labels(series: list[tuple[str, str]]) -> list[str]:
     return [f"{short[model]}\n{strategy}" if several else short[model] for model, strategy in series]
 
 
-def _grid(rows: Sequence[Row], metric: str) -> np.ndarray:
-    """Languages x series, in %; NaN where a run is missing or the share undefined."""
-    series, languages = _series(rows), _languages(rows)
-    grid = np.full((len(languages), len(series)), np.nan)
-    for row in rows:
-        estimate = row.metrics.get(metric)
-        if estimate is not None and estimate.value is not None:
-            grid[languages.index(language_label(row.run)), series.index((row.run.model, row.run.strategy))] = (
-                100 * estimate.value
-            )
-    return grid
-
-
-def _table1(figure: Figure, rows: Sequence[Row]) -> None:
-    series, languages = _series(rows), _languages(rows)
-    axes = figure.subplots(1, len(CHANGES), sharey=True)
-    for ax, (metric, colours) in zip(axes, CHANGES, strict=False):
-        grid = _grid(rows, metric)
-        image = ax.imshow(np.ma.masked_invalid(grid), cmap=colours, vmin=0, vmax=100, aspect="auto")
-        papers = {(language_label(row.run), (row.run.model, row.run.strategy)): row.beside_the_paper["paper"][metric]
-                  for row in rows if row.beside_the_paper is not None}
-        chance = _grid(rows, CHANCE_LEVELS[metric]) if metric in CHANCE_LEVELS else np.full_like(grid, np.nan)
-        for (y, x), value in np.ndenumerate(grid):
-            text = "n/a" if np.isnan(value) else f"{value:.0f}"
-            if not np.isnan(chance[y, x]):
-                text += f"\n(chance {chance[y, x]:.0f})"
-            if (languages[y], series[x]) in papers:
-                text += f"\n(paper {papers[languages[y], series[x]]:.0f})"
-            ink = "white" if value > 60 else "black"
-            ax.text(x, y, text, ha="center", va="center", color=ink, fontsize=8)
-            # A gauge along the cell's bottom, 0% at its left edge and 100% at its right: the share as a bar, its
-            # chance level as a tick across it.
-            if not np.isnan(chance[y, x]):
-                left, scale = x - 0.45, 0.9 / 100
-                ax.plot([left, left + scale * value], [y + 0.4] * 2, color=ink, linewidth=3, scalex=False,
-                        scaley=False)
-                ax.plot([left + scale * chance[y, x]] * 2, [y + 0.3, y + 0.48], color=ink, linewidth=2,
-                        scalex=False, scaley=False)
-        notes = [note for note, shown in (("bar: the share, tick: its chance level", metric in CHANCE_LEVELS),
-                                          ("the paper's in brackets", papers)) if shown]
-        ax.set_title(f"{metric} (% of misaligned)" + "".join(f"; {note}" for note in notes), fontsize=9)
-        ax.set_xticks(range(len(series)), _series_labels(series), rotation=45, ha="right", fontsize=8)
-        ax.set_yticks(range(len(languages)), languages)
-        figure.colorbar(image, ax=ax, shrink=0.8)
-
-
 def _error_reduction(figure: Figure, rows: Sequence[Row]) -> None:
     series, languages = _series(rows), _languages(rows)
     ax = figure.subplots()
@@ -208,33 +163,7 @@ def _misaligned(figure: Figure, rows: Sequence[Row]) -> None:
     ax.legend(fontsize=8, loc="best")
 
 
-def _categories(figure: Figure, rows: Sequence[Row]) -> None:
-    series, languages = _series(rows), _languages(rows)
-    names = sorted({category for row in rows for category in row.categories})
-    most = max((figures["improved_examples"] for row in rows for figures in row.categories.values()), default=0)
-    columns = int(np.ceil(np.sqrt(len(series))))
-    axes = np.atleast_1d(figure.subplots(int(np.ceil(len(series) / columns)), columns, squeeze=False)).ravel()
-    for ax, key, label in zip(axes, series, _series_labels(series), strict=False):
-        counts = np.full((len(names), len(languages)), np.nan)
-        for row in rows:
-            if (row.run.model, row.run.strategy) == key:
-                for category, figures in row.categories.items():
-                    counts[names.index(category), languages.index(language_label(row.run))] = (
-                        figures["improved_examples"]
-                    )
-        image = ax.imshow(np.ma.masked_invalid(counts), cmap="Greens", vmin=0, vmax=max(most, 1), aspect="auto")
-        for (y, x), value in np.ndenumerate(counts):
-            if not np.isnan(value):
-                ax.text(x, y, f"{value:.0f}", ha="center", va="center", fontsize=8,
-                        color="white" if value > most / 2 else "black")
-        ax.set_title(label.replace("\n", " "), fontsize=9)
-        ax.set_xticks(range(len(languages)), languages, rotation=45, ha="right", fontsize=8)
-        ax.set_yticks(range(len(names)), names, fontsize=7)
-    for ax in axes[len(series):]:
-        ax.set_axis_off()
-    figure.colorbar(image, ax=list(axes[: len(series)]), shrink=0.8,
-                    label="improved examples (count of misaligned probes)")
-
-
-DRAWERS = {"table1": _table1, "error_reduction": _error_reduction, "misaligned": _misaligned,
-           "categories": _categories}
+DRAWERS = {"table1": bar_figures.table1, "error_reduction": _error_reduction, "misaligned": _misaligned,
+           "categories": bar_figures.categories}
+# name -> the figure's height in pixels for these rows: fixed, or growing with the bars it holds.
+HEIGHTS = {"table1": bar_figures.table1_height, "categories": bar_figures.categories_height}

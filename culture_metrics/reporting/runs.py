@@ -49,6 +49,8 @@ class TaskRun:
     records: tuple[Record, ...] = ()
     doc_ids: tuple[int, ...] = ()
     recomputable: frozenset[str] = frozenset()
+    # Each recomputable metric's value on each document, taken once as the figures are checked (None: not spoken of).
+    items: dict[str, tuple] = field(default_factory=dict)
     explains: bool = False
 
     @property
@@ -237,6 +239,8 @@ def _provenance(data: dict, task: str, model: str) -> dict[str, Any]:
         "git_hash": data.get("git_hash"),
         "task_version": (data.get("versions") or {}).get(task),
         "dataset_fingerprint": derived["dataset_fingerprint"],
+        "hub_dataset": derived.get("hub_dataset"),
+        "format": derived.get("format"),
         "documents_available": derived.get("documents_available"),
         "skipped_unlabelled": derived.get("skipped_unlabelled"),
         "limit": config.get("limit"),
@@ -276,14 +280,15 @@ def _with_samples(run: TaskRun, path: Path, effective: int | None, warnings: lis
                            f"the task {run.task} is {run.language}/{run.country}")
     # The countries' labels are not logged: each record gets them again from its document, under the run's rule.
     records = tuple({**row["record"], **countries.of_document(row["doc"], collapse)} for row in rows)
-    figures, recomputable, lacking = dict(run.figures), set(), {}
+    figures, items, lacking = dict(run.figures), {}, {}
     for name, metric in METRICS.items():
         try:
-            value = metric.of(records)
+            items[name] = tuple(map(metric.item, records))
+            value = metric.of_values(items[name])
         except (KeyError, TypeError) as error:
+            items.pop(name, None)
             lacking[name] = str(error)
             continue
-        recomputable.add(name)
         if name not in figures:
             figures[name] = value
         elif not same_value(figures[name], value):
@@ -300,7 +305,8 @@ def _with_samples(run: TaskRun, path: Path, effective: int | None, warnings: lis
         docs=tuple(row["doc"] for row in rows),
         records=records,
         doc_ids=tuple(row["doc_id"] for row in rows),
-        recomputable=frozenset(recomputable),
+        recomputable=frozenset(items),
+        items=items,
     )
 
 

@@ -50,17 +50,16 @@ def interval(values: Sequence[float | None]) -> tuple[float, float] | None:
 
 
 def document_values(run: TaskRun, names: Iterable[str]) -> dict[str, list[Any]]:
-    """Each metric's value on each document of the run, None where it says nothing of one: taken once per run, so
-    that no figure, interval or category recomputes a document's chance levels.
+    """Each metric's value on each document of the run, None where it says nothing of one: taken once per run (as
+    runs.py checks the figures), so that no figure, interval or category recomputes a document's chance levels.
     """
-    return {name: [METRICS[name].item(record) for record in run.records] for name in names}
+    return {name: list(run.items[name]) if name in run.items else [METRICS[name].item(record) for record in run.records]
+            for name in names}
 
 
 def aggregate(name: str, items: Iterable[Any]) -> float | int | None:
     """Metric.of on documents' values already taken (None where the metric says nothing of a document)."""
-    metric = METRICS[name]
-    present = [value for value in items if value is not None]
-    return metric.aggregate(present) if present or metric.higher_is_better is None else None
+    return METRICS[name].of_values(items)
 
 
 def as_arrays(items: dict[str, list[Any]]) -> tuple[np.ndarray, np.ndarray]:
