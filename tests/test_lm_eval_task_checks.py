@@ -12,6 +12,7 @@ import pytest
 import yaml
 from conftest import ROOT, need_shared
 
+from culture_metrics.generation import SAMPLING_DEFAULT
 from culture_metrics.metrics import METRICS
 from culture_metrics.task import UNEQUAL_COUNTS
 
@@ -104,6 +105,12 @@ def test_names_aliases_and_tags():
         assert cfg["task_alias"] not in aliases, cfg["task_alias"]
         aliases.add(cfg["task_alias"])
         assert cfg["tag"] and all(tag.endswith("_tasks") for tag in cfg["tag"])
+
+
+def test_the_sampled_tasks_default_temperature_is_the_one_a_model_without_its_own_samples_at():
+    """The YAML's temperature and `culture_metrics.cli.temperature`'s fallback are one figure, written twice."""
+    sampled = config(FOLDER / "_default_template_yaml")["generation_kwargs"]
+    assert float(sampled["temperature"]) == SAMPLING_DEFAULT
 
 
 def test_groups_macro_average_every_share_over_languages():
