@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from culture_metrics import countries
 from culture_metrics.metrics import METRICS, RECORD, Record
+from culture_metrics.reporting import results_json
 from culture_metrics.task_names import strategy_of
 from hf_dataset.collapse import DEFAULT_RULE
 from hf_dataset.languages import LANGUAGE_COUNTRY
@@ -83,10 +84,10 @@ def load(paths: Sequence[Path]) -> Runs:
     files = _results_files(paths)
     for results_file in files:
         loaded.runs += _read_results(results_file, loaded.warnings)
-    stamps = {(results_file.parent, _stamp(results_file)) for results_file in files}
+    stamps = {(results_file.parent, results_json.stamp(results_file)) for results_file in files}
     for path in paths:
         for samples in sorted(path.resolve().rglob("samples_*.jsonl") if path.is_dir() else ()):
-            if (samples.parent, _stamp(samples)) not in stamps:
+            if (samples.parent, results_json.stamp(samples)) not in stamps:
                 loaded.warnings.append(f"{samples}: ignored, no results_*.json of the same run beside it")
     loaded.runs = _without_duplicates(loaded.runs, loaded.warnings)
     _warn_mixed_datasets(loaded.runs, loaded.warnings)
@@ -128,7 +129,7 @@ def _read_results(path: Path, warnings: list[str]) -> list[TaskRun]:
         data.get("configs"), dict
     ):
         raise RunError(f"{path}: not an lm-eval results file (no 'results' and 'configs')")
-    ours = [task for task, config in data["configs"].items() if _is_selfalign(config)]
+    ours = [task for task, config in data["configs"].items() if results_json.is_selfalign(config)]
     others = sorted(set(data["configs"]) - set(ours))
     if not ours:
         raise RunError(f"{path}: no wvs_selfalign task in these results (tasks: {', '.join(others) or 'none'})")
@@ -136,53 +137,19 @@ def _read_results(path: Path, warnings: list[str]) -> list[TaskRun]:
         warnings.append(f"{path}: ignored results of other tasks: {', '.join(others)}")
     partial = []
     for task in ours:
-        counts = _counts(data, task)
+        counts = results_json.counts(data, task)
         if counts.get("effective") is not None and counts["effective"] < (counts.get("original") or 0):
             partial.append(f"{counts['effective']} of {counts['original']} ({task})")
     if partial:
         warnings.append(f"{path}: scored a subset of the documents (--limit): {', '.join(partial)}; "
                         "not the whole benchmark")
-    model = _model_name(data)
+    model = results_json.model_name(data)
     return [_task_run(path, data, task, model, warnings) for task in ours]
-
-
-def _counts(data: dict, task: str) -> dict:
-    """lm-eval's document counts of a task: 'original' (available) and 'effective' (scored, after --limit)."""
-    return (data.get("n-samples") or {}).get(task) or {}
-
-
-# The key of a task's config (results["configs"][task]) under which this project's tasks write what they derived.
-PROVENANCE = "provenance"
-
-
-def _is_selfalign(config: Any) -> bool:
-    """Tasks of this project say so: their language in the metadata, the fingerprint of their probes beside it."""
-    metadata = config.get("metadata") if isinstance(config, dict) else None
-    provenance = config.get(PROVENANCE) if isinstance(config, dict) else None
-    return (isinstance(metadata, dict) and "language" in metadata
-            and isinstance(provenance, dict) and "dataset_fingerprint" in provenance)
-
-
-def _model_name(data: dict) -> str:
-    if data.get("model_name"):
-        return str(data["model_name"])
-    config = data.get("config") or {}
-    args = model_args(config.get("model_args"))
-    return str(args.get("pretrained") or args.get("model") or config.get("model") or "unknown model")
-
-
-def model_args(args: Any) -> dict[str, Any]:
-    """lm-eval keeps --model_args as given: a dict, or a 'key=value,key=value' string."""
-    if isinstance(args, dict):
-        return args
-    if isinstance(args, str):
-        return dict(part.split("=", 1) for part in args.split(",") if "=" in part)
-    return {}
 
 
 def _task_run(path: Path, data: dict, task: str, model: str, warnings: list[str]) -> TaskRun:
     config = data["configs"][task]
-    metadata, derived = config["metadata"], config[PROVENANCE]
+    metadata, derived = config["metadata"], config[results_json.PROVENANCE]
     if task not in data["results"]:
         raise RunError(f"{path}: task {task} has a config but no results")
     figures = _figures(path, task, data["results"][task])
@@ -195,11 +162,11 @@ def _task_run(path: Path, data: dict, task: str, model: str, warnings: list[str]
         strategy=strategy_of(task),
         fingerprint=str(derived["dataset_fingerprint"]),
         figures=figures,
-        provenance=_provenance(data, task, model),
+        provenance=results_json.provenance(data, task, model),
         results_file=path,
         explains=bool(metadata.get("explain")),
     )
-    effective = _counts(data, task).get("effective")
+    effective = results_json.counts(data, task).get("effective")
     samples = _samples_path(path, task)
     if not samples.exists():
         warnings.append(f"{path}: no logged samples for {task} (run lm_eval with --log_samples): "
@@ -223,48 +190,8 @@ def _figures(path: Path, task: str, results: dict) -> dict[str, float]:
     return figures
 
 
-def _provenance(data: dict, task: str, model: str) -> dict[str, Any]:
-    config = data.get("config") or {}
-    task_config = data["configs"][task]
-    args = model_args(config.get("model_args"))
-    derived = task_config[PROVENANCE]
-    return {
-        "model": model,
-        "model_source": data.get("model_source") or config.get("model"),
-        "model_args": args,
-        "revision": args.get("revision") or config.get("model_revision"),
-        "model_sha": config.get("model_sha") or None,
-        "lm_eval_version": data.get("lm_eval_version"),
-        "transformers_version": data.get("transformers_version"),
-        "git_hash": data.get("git_hash"),
-        "task_version": (data.get("versions") or {}).get(task),
-        "dataset_fingerprint": derived["dataset_fingerprint"],
-        "hub_dataset": derived.get("hub_dataset"),
-        "format": derived.get("format"),
-        "documents_available": derived.get("documents_available"),
-        "skipped_unlabelled": derived.get("skipped_unlabelled"),
-        "limit": config.get("limit"),
-        "seeds": {name: config.get(name) for name in ("random_seed", "numpy_seed", "torch_seed", "fewshot_seed")},
-        "generation": {
-            "output_type": task_config.get("output_type"),
-            "num_fewshot": (data.get("n-shot") or {}).get(task, task_config.get("num_fewshot")),
-            "repeats": task_config.get("repeats"),
-            # lm-eval writes a sampled task's settings with its --gen_kwargs already applied.
-            "generation_kwargs": task_config.get("generation_kwargs") or {},
-            "system_instruction_sha": data.get("system_instruction_sha"),
-            "chat_template_sha": data.get("chat_template_sha"),
-        },
-        "date": data.get("date"),
-    }
-
-
-def _stamp(path: Path) -> str:
-    """lm-eval ends the names of all the files of one run with the same timestamp (which holds no '_')."""
-    return path.stem.rsplit("_", 1)[-1]
-
-
 def _samples_path(results_file: Path, task: str) -> Path:
-    return results_file.parent / f"samples_{task}_{_stamp(results_file)}.jsonl"
+    return results_file.parent / f"samples_{task}_{results_json.stamp(results_file)}.jsonl"
 
 
 def _with_samples(run: TaskRun, path: Path, effective: int | None, warnings: list[str], collapse: str) -> TaskRun:
