@@ -9,6 +9,7 @@ culture_metrics/metrics.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from math import comb
 
 
@@ -38,14 +39,26 @@ class Null:
 
     def p_value(self, x: int) -> float:
         """One-sided Fisher exact test of an improvement: P(first draw correct <= x)."""
-        weights = self.weights()
-        return sum(w for y, w in weights.items() if y <= x) / sum(weights.values())
+        return _p_value(self, x)
 
     def significant(self, x: int, alpha: float = SIGNIFICANCE) -> bool:
         return self.improves(x) and self.p_value(x) <= alpha
 
     def given_misaligned(self, event: str) -> float:
         """P(event | the first draw is not all correct): event is 'improves', 'decreases' or 'significant'."""
-        test = getattr(self, event)
-        weights = {x: w for x, w in self.weights().items() if x < self.first}
-        return sum(w for x, w in weights.items() if test(x)) / sum(weights.values())
+        return _given_misaligned(self, event)
+
+
+# A run's probes share a handful of nulls (k correct of 10 + 10), and a report reads hundreds of runs: each figure
+# is computed once per null.
+@cache
+def _p_value(null: Null, x: int) -> float:
+    weights = null.weights()
+    return sum(w for y, w in weights.items() if y <= x) / sum(weights.values())
+
+
+@cache
+def _given_misaligned(null: Null, event: str) -> float:
+    test = getattr(null, event)
+    weights = {x: w for x, w in null.weights().items() if x < null.first}
+    return sum(w for x, w in weights.items() if test(x)) / sum(weights.values())

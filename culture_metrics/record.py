@@ -97,7 +97,7 @@ def error_reduction_of(r: Record) -> float:
 
 def correct(r: Record, draw: str) -> int:
     """How many responses of a draw ('zeroshot', 'selfalign', 'placebo') give the majority answer."""
-    return sum(answer == r["answer"] for answer in r[draw])
+    return r[draw].count(r["answer"])
 
 
 def shift(r: Record, before: str, after: str) -> str:

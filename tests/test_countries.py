@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import pickle
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import need_shared
 from lm_eval_runs import LmEvalRun, run_lm_eval
 
 from culture_metrics import countries, plan, record, scoring
 from culture_metrics.metrics import METRICS
+from culture_metrics.reporting.countries import fingerprint
 from culture_metrics.variant import Variant
 from hf_dataset.build import relabel
 from hf_dataset.probes import read_english
@@ -37,7 +40,7 @@ def test_labels_come_from_relabel_and_leave_out_countries_without_figures():
     q82 = next(p for p in read_english()[0] if p.id == "Q82")
     row = {"id": q82.id, "question": q82.question, "option_a": q82.option_a, "option_b": q82.option_b}
     labels = countries.labels(row, "paper")
-    expected = {country: [r["answer"], r["share_a"]] for country in counts
+    expected = {country: (r["answer"], r["share_a"]) for country in counts
                 for r in relabel([row], country, counts) if r["answer"] is not None}
     assert labels == expected and 0 < len(labels) < len(counts)
 
@@ -61,11 +64,40 @@ def test_specificity_is_the_target_gain_beyond_the_others():
 
 def test_ranks_are_taken_over_country_means_and_specificity_over_probes():
     records = [probe(["no"] * 10, ["yes"] * 10), probe(["no"] * 8 + ["yes"] * 2, ["yes"] * 10)]
-    for draw, expected in (("zeroshot", 3), ("selfalign", 1)):
-        means = countries.means({c: f[draw] for c, f in countries.alignments(r).items()} for r in records)
-        assert countries.rank({c: m for c, (m, _) in means.items()}, "AAA") == expected
+    summary = fingerprint(records, None).summary
+    assert (summary["zeroshot_rank"], summary["selfalign_rank"]) == (3, 1)
     assert METRICS["target_specificity"].of(records) == pytest.approx((2.0 + 1.6) / 2)
     assert "countries" not in METRICS["documents"].item(records[0])  # derived again by whoever reads the samples
+
+
+def test_the_table_of_a_run_holds_each_records_alignments_to_the_bit():
+    """The report's arrays (countries.table) against the per-record definition, on sampled and log-likelihood
+    records, with a draw without a valid response and a country that labels one probe only.
+    """
+    sampled = [probe(["yes"] * 6 + ["no"] * 2 + [None] * 2, ["no"] * 10), probe([None] * 10, ["yes", "no"] * 5)]
+    logprob = record.record(p0=0.3, p1=0.9, tolerance=0.05, answer="yes", q0=0.3, q1=0.9, share_a=0.8,
+                            country="AAA", option_a="yes", countries={**LABELS, "DDD": ["no", 0.2]})
+    records = [*sampled, logprob]
+    table = countries.table(records)
+    assert table.countries == ("AAA", "BBB", "CCC", "DDD")
+    for row, r in enumerate(records):
+        expected = countries.alignments(r)
+        for column, country in enumerate(table.countries):
+            for figure, values in table.figures.items():
+                value = expected.get(country, {}).get(figure)
+                assert (np.isnan(values[row, column]) if value is None else values[row, column] == value), \
+                    (row, country, figure)
+
+
+def test_a_probes_labels_are_shared_read_only_and_cross_processes_as_the_probe():
+    doc = {"id": "Q1", "question": 1, "country": "USA", "option_a": "very", "option_b": "not", "answer": "not",
+           "share_a": 0.1}
+    labels = countries.of_document(doc, "paper")["countries"]
+    assert countries.of_document(dict(doc), "paper")["countries"] is labels
+    assert pickle.loads(pickle.dumps(labels)) is labels  # noqa: S301 (our own bytes)
+    assert len(pickle.dumps(labels)) < 300  # the probe, not 60 countries' labels
+    with pytest.raises(TypeError):
+        labels["USA"] = ("very", 0.9)
 
 
 def test_a_scored_record_keeps_the_documents_own_target_label():
@@ -74,7 +106,7 @@ def test_a_scored_record_keeps_the_documents_own_target_label():
     r = scoring.sampled_record(doc, plan.layout(Variant("en"), logprob=False, repeats=2),
                                [["not", "not"], ["very", "very"]], skipped=0, demonstrations=[], distinct=[],
                                collapse="paper")
-    assert r["countries"]["USA"] == ["not", 0.1] and len(r["countries"]) > 50
+    assert r["countries"]["USA"] == ("not", 0.1) and len(r["countries"]) > 50
     assert countries.alignments(r)["USA"]["zeroshot"] == r["p0"] == 1.0
 
 

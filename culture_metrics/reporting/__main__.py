@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from culture_metrics.metrics import METRICS
-from culture_metrics.reporting import eval_results, gate, paper, report_folder, rows, runs
+from culture_metrics.reporting import eval_results, gate, paper, processes, report_folder, rows, runs
 
 
 if TYPE_CHECKING:
@@ -73,9 +73,8 @@ def _warn(warnings: Sequence[str]) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    loaded = runs.load(args.results)
+    loaded, reported = rows.read(args.results, args.bootstrap, dict(args.paper_model))
     _warn(loaded.warnings)
-    reported = rows.build(loaded, args.bootstrap, dict(args.paper_model))
     report_folder.write(args.out, reported, loaded.warnings, args.bootstrap)
     if args.eval_results:
         written = eval_results.write(args.eval_results, reported, args.samples_url)
@@ -102,7 +101,8 @@ def _gate(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _report(args) if args.command == "report" else _gate(args)
+        with processes.one_blas_thread():
+            return _report(args) if args.command == "report" else _gate(args)
     except runs.RunError as error:
         print(f"error: {error}", file=sys.stderr)
     except OSError as error:

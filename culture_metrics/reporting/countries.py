@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from culture_metrics import countries
-from culture_metrics.reporting.statistics import interval
+from culture_metrics.reporting.statistics import intervals
 
 
 if TYPE_CHECKING:
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from culture_metrics.record import Record
 
 
-FIGURES = ("zeroshot", "selfalign", "zeroshot_valid", "selfalign_valid", "zeroshot_soft_gap", "selfalign_soft_gap")
 WITH_CI = ("zeroshot", "selfalign")
 CLOSEST = 5
 # A rank interval this wide or wider (in ranks) is stated as no order rather than shown as one.
@@ -37,16 +36,20 @@ class Fingerprint:
     summary: dict[str, Any]  # the target's ranks and closest countries
 
 
-def _matrix(tables: Sequence[dict], names: Sequence[str], figure: str) -> np.ndarray:
-    return np.array([[np.nan if (f := t.get(c)) is None or f[figure] is None else f[figure] for c in names]
-                     for t in tables], dtype=float)
+def _means(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per country (column), the mean of its per-probe values and how many it rests on (NaN: none). The sum runs
+    down the probes axis, which numpy adds one probe after the other, as sum() over the probes would.
+    """
+    present = ~np.isnan(values)
+    totals, counts = np.where(present, values, 0.0).sum(axis=0), present.sum(axis=0)
+    return np.divide(totals, counts, out=np.full(totals.shape, np.nan), where=counts > 0), counts
 
 
 def _weighted_means(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Per resample (rows of `weights`: how often each probe was drawn), the mean of each column over its values."""
     present = ~np.isnan(values)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (weights @ np.where(present, values, 0.0)) / (weights @ present)
+        return (weights @ np.where(present, values, 0.0)) / (weights @ present.astype(float))
 
 
 def _ranks(means: np.ndarray) -> np.ndarray:
@@ -60,35 +63,38 @@ def _whole(ci: tuple[float, float] | None) -> tuple[int, int] | None:
     return None if ci is None else (int(np.floor(ci[0])), int(np.ceil(ci[1])))
 
 
-def fingerprint(records: Sequence[Record], indices: np.ndarray | None) -> Fingerprint | None:
-    """The run's fingerprint; `indices`: its resampled document indices (resamples x documents; None: no CIs).
+def fingerprint(records: Sequence[Record], weights: np.ndarray | None) -> Fingerprint | None:
+    """The run's fingerprint; `weights`: how often each resample drew each document (resamples x documents, the
+    report's one draw; None: no CIs).
     None when the records carry no country labels (written before they did).
     """
-    tables = [countries.alignments(r) for r in records]
     target = records[0]["country"] if records else None
-    if not any(tables) or target is None:
+    table = countries.table(records)
+    if not table.countries or target is None:
         return None
-    names = sorted({c for t in tables for c in t})
-    weights = None if indices is None else np.stack([np.bincount(row, minlength=len(records)) for row in indices])
-    point = {figure: countries.means({c: f[figure] for c, f in t.items()} for t in tables) for figure in FIGURES}
-    boot = {figure: _weighted_means(weights, _matrix(tables, names, figure))
-            for figure in WITH_CI} if weights is not None else {}
-    ranks = {figure: _ranks(means) for figure, means in boot.items()}
-    table = []
-    for column, country in enumerate(names):
-        n = point["zeroshot"][country][1]
+    point = {figure: _means(values) for figure, values in table.figures.items()}
+    cis: dict[str, list] = {}
+    if weights is not None:
+        for figure in WITH_CI:
+            boot = _weighted_means(weights, table.figures[figure])
+            cis[figure] = intervals(boot.T)
+            cis[f"{figure}_rank"] = [_whole(ci) for ci in intervals(_ranks(boot).T)]
+    by_country = {figure: {c: float(m) for c, m, n in zip(table.countries, *point[figure], strict=True) if n}
+                  for figure in WITH_CI}
+    rows = []
+    for column, country in enumerate(table.countries):
+        n = int(point["zeroshot"][1][column])
         entry: dict[str, Any] = {"country": country, "probes": n, "left_out": len(records) - n,
                                  "target": country == target}
-        for figure in FIGURES:
-            value = point[figure].get(country)
-            entry[figure] = None if value is None else value[0]
+        for figure, (means, counts) in point.items():
+            entry[figure] = float(means[column]) if counts[column] else None
         for figure in WITH_CI:
-            entry[f"{figure}_rank"] = countries.rank({c: m for c, (m, _) in point[figure].items()}, country)
-            entry[f"{figure}_ci"] = interval(boot[figure][:, column]) if boot else None
-            entry[f"{figure}_rank_ci"] = _whole(interval(ranks[figure][:, column])) if boot else None
-        table.append(entry)
-    table.sort(key=lambda e: (e["zeroshot_rank"], e["country"]))
-    return Fingerprint(target, table, _summary(table, target))
+            entry[f"{figure}_rank"] = countries.rank(by_country[figure], country)
+            entry[f"{figure}_ci"] = cis[figure][column] if cis else None
+            entry[f"{figure}_rank_ci"] = cis[f"{figure}_rank"][column] if cis else None
+        rows.append(entry)
+    rows.sort(key=lambda e: (e["zeroshot_rank"], e["country"]))
+    return Fingerprint(target, rows, _summary(rows, target))
 
 
 def _summary(table: list[dict], target: str) -> dict[str, Any]:

@@ -10,16 +10,27 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from culture_metrics.metrics import change, error_reduction_of, is_misaligned
-from culture_metrics.reporting import countries, paper
-from culture_metrics.reporting.statistics import Estimate, aggregate, document_values, estimates, resample_indices
+from culture_metrics.reporting import countries, paper, processes, runs
+from culture_metrics.reporting.statistics import (
+    Estimate,
+    aggregate,
+    document_values,
+    estimates,
+    resample_counts,
+    resample_indices,
+)
 from culture_metrics.task_names import DEFAULT_STRATEGY
 from hf_dataset.languages import LANGUAGE_NAMES, LANGUAGES
 
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
     from culture_metrics.reporting.countries import Fingerprint
     from culture_metrics.reporting.paper import PaperRow
     from culture_metrics.reporting.runs import Runs, TaskRun
@@ -30,6 +41,7 @@ TABLE_COLUMNS = (
     "improved_beyond_chance", "target_specificity", "unchanged", "decreased", "decreased_by_chance", "error_reduction",
     "zeroshot_invalid_rate", "selfalign_invalid_rate",
 )
+LANGUAGE_ORDER = {language: index for index, language in enumerate(LANGUAGES)}
 # Table 1's shares that have a chance level (metrics.py: what sampling noise alone gives them).
 CHANCE_LEVELS = {"improved": "improved_by_chance", "decreased": "decreased_by_chance"}
 # Above this share of invalid zero-shot responses, "improvement" mostly measures the answer format being learned.
@@ -76,22 +88,40 @@ def reductions(run: TaskRun) -> tuple[float, ...] | None:
 
 
 def build(runs: Runs, resamples: int, paper_models: dict[str, str] | None = None) -> list[Row]:
-    """The rows in a stable order: strategy, model, then the paper's language order.
+    """The rows of runs already read, in a stable order: strategy, model, then the paper's language order.
 
     `paper_models` names runs of the paper's models whose names do not say so: {run model: paper model}.
     """
-    order = {language: index for index, language in enumerate(LANGUAGES)}
-    ordered = sorted(runs.runs, key=lambda r: (r.strategy, r.model, order.get(r.language, len(order)), r.language,
-                                               r.country))
-    table = paper.load()
-    return [_row(run, resamples, table, paper_models or {}) for run in ordered]
+    return sorted(map(partial(_row, resamples=resamples, table=paper.load(), paper_models=paper_models or {}),
+                      runs.runs), key=_order)
+
+
+def read(paths: Sequence[Path], resamples: int, paper_models: dict[str, str] | None = None) -> tuple[Runs, list[Row]]:
+    """runs.load and `build` in one: each results file is read and its rows built in the same process, over a
+    process per core, so that a run crosses between processes once.
+    """
+    built = processes.map_runs(partial(_rows_of_file, resamples=resamples, table=paper.load(),
+                                       paper_models=paper_models or {}), runs.results_files(paths))
+    loaded = runs.gathered(paths, [([row.run for row in file_rows], warnings) for file_rows, warnings in built])
+    row_of = {id(row.run): row for file_rows, _ in built for row in file_rows}
+    return loaded, sorted((row_of[id(run)] for run in loaded.runs), key=_order)
+
+
+def _rows_of_file(path: Path, **settings: Any) -> tuple[list[Row], list[str]]:
+    task_runs, warnings = runs.read(path)
+    return [_row(run, **settings) for run in task_runs], warnings
+
+
+def _order(row: Row) -> tuple:
+    run = row.run
+    return run.strategy, run.model, LANGUAGE_ORDER.get(run.language, len(LANGUAGE_ORDER)), run.language, run.country
 
 
 def _row(run: TaskRun, resamples: int, table: list[PaperRow], paper_models: dict[str, str]) -> Row:
     items = document_values(run, run.recomputable)
-    drawn = resample_indices(len(run.records), resamples) if resamples and run.records else None
-    metrics = estimates(run, drawn, items)
-    fingerprint = countries.fingerprint(run.records, drawn)
+    bootstrap = bool(resamples and run.records)
+    metrics = estimates(run, resample_indices(len(run.records), resamples) if bootstrap else None, items)
+    fingerprint = countries.fingerprint(run.records, resample_counts(len(run.records), resamples) if bootstrap else None)
     model = None
     if run.strategy == DEFAULT_STRATEGY and run.default_country:
         model = paper.paper_model(run.model, table, paper_models)

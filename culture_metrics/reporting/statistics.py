@@ -10,6 +10,7 @@ Metric.of's arithmetic exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,9 +34,23 @@ class Estimate:
     ci: tuple[float, float] | None
 
 
+@cache
 def resample_indices(documents: int, resamples: int, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
-    """(resamples, documents) document indices drawn with replacement."""
-    return np.random.default_rng(seed).integers(0, documents, size=(resamples, documents))
+    """(resamples, documents) document indices drawn with replacement. The draw depends on nothing else, so runs of
+    the same size share it (read-only).
+    """
+    drawn = np.random.default_rng(seed).integers(0, documents, size=(resamples, documents))
+    drawn.setflags(write=False)
+    return drawn
+
+
+@cache
+def resample_counts(documents: int, resamples: int, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
+    """(resamples, documents): how often each resample of `resample_indices` drew each document (read-only)."""
+    counts = np.stack([np.bincount(row, minlength=documents) for row in resample_indices(documents, resamples, seed)])
+    counts = counts.astype(float)
+    counts.setflags(write=False)
+    return counts
 
 
 def interval(values: Sequence[float | None]) -> tuple[float, float] | None:
@@ -47,6 +62,20 @@ def interval(values: Sequence[float | None]) -> tuple[float, float] | None:
     tail = (1 - CONFIDENCE) / 2 * 100
     low, high = np.percentile(finite, [tail, 100 - tail])
     return float(low), float(high)
+
+
+def intervals(draws: np.ndarray) -> list[tuple[float, float] | None]:
+    """`interval` of each row of `draws` (resampled values of one figure per row): the rows without NaN in one call."""
+    found: list[tuple[float, float] | None] = [None] * len(draws)
+    whole = np.isfinite(draws).all(axis=1)
+    if whole.any():
+        tail = (1 - CONFIDENCE) / 2 * 100
+        bounds = np.percentile(draws[whole], [tail, 100 - tail], axis=1)
+        for row, low, high in zip(np.flatnonzero(whole), *bounds, strict=True):
+            found[row] = (float(low), float(high))
+    for row in np.flatnonzero(~whole):
+        found[row] = interval(draws[row])
+    return found
 
 
 def document_values(run: TaskRun, names: Iterable[str]) -> dict[str, list[Any]]:
@@ -76,14 +105,18 @@ def resampled_means(values: np.ndarray, spoken: np.ndarray, indices: np.ndarray)
     """Metrics x resamples: each metric's mean over each resample's documents that it speaks of, NaN where none.
 
     What Metric.of gives on each resample, to the last bit: the shares aggregate with lm-eval's mean,
-    sum(items) / len(items), which adds left to right from 0. Summing over the first, slowest axis of a numpy array
-    adds its slices one after the other in the same order (numpy sums pairwise only along the fastest axis); a
-    skipped document adds 0.0, which changes no sum, and the final + 0.0 turns a -0.0 into sum()'s 0.0.
+    sum(items) / len(items), which adds left to right from 0. Here every resample adds its documents' values one
+    draw after the other, in the order drawn, all resamples and metrics at once; a skipped document adds 0.0, which
+    changes no sum, and the final + 0.0 turns a -0.0 into sum()'s 0.0. Counts are whole numbers, exact in any order.
     """
-    by_document = indices.T  # documents x resamples
-    totals = values.T[by_document].sum(axis=0).T + 0.0
-    counts = spoken.T[by_document].sum(axis=0).T
-    return np.divide(totals, counts, out=np.full(totals.shape, np.nan), where=counts > 0)
+    values_of, spoken_of = np.ascontiguousarray(values.T), np.ascontiguousarray(spoken.T)  # rows: documents
+    totals = np.zeros((len(indices), len(values)))
+    counts = np.zeros(totals.shape, dtype=np.int64)
+    for drawn in indices.T:
+        totals += values_of[drawn]
+        counts += spoken_of[drawn]
+    totals += 0.0
+    return np.divide(totals, counts, out=np.full(totals.shape, np.nan), where=counts > 0).T
 
 
 def estimates(run: TaskRun, drawn: np.ndarray | None, items: dict[str, list[Any]]) -> dict[str, Estimate]:
@@ -96,8 +129,8 @@ def estimates(run: TaskRun, drawn: np.ndarray | None, items: dict[str, list[Any]
         name for name in run.recomputable
         if METRICS[name].higher_is_better is not None and run.figures.get(name) is not None
     ] if drawn is not None else []
-    intervals = {}
+    found = {}
     if with_ci:
-        means = resampled_means(*as_arrays({name: items[name] for name in with_ci}), drawn)
-        intervals = {name: interval(draws) for name, draws in zip(with_ci, means, strict=True)}
-    return {name: Estimate(value, intervals.get(name)) for name, value in run.figures.items()}
+        found = dict(zip(with_ci, intervals(resampled_means(*as_arrays({name: items[name] for name in with_ci}), drawn)),
+                         strict=True))
+    return {name: Estimate(value, found.get(name)) for name, value in run.figures.items()}
