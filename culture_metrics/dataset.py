@@ -4,7 +4,8 @@ A published dataset is named by task metadata `dataset` or the environment varia
 `python -m hf_dataset build` wrote, or a Hub dataset id with an optional revision (`org/name@revision`), read
 through the Hugging Face cache (offline when HF_HUB_OFFLINE or HF_DATASETS_OFFLINE is set). It is read as
 published, so every run on it scores the same rows; nothing is built. Its card must carry the build marker and this
-project's dataset version.
+project's dataset version. A Hub dataset's probes come with its id and the commit read (`Probes.hub_dataset`), which
+the task records in the run's provenance, pinned or not.
 
 Otherwise the probe source is the environment variable WVS_PROBES (a folder, probes.zip or its address, like
 `python -m hf_dataset build --probes`), defaulting to the pinned upstream address. The cache entry is named by a
@@ -90,19 +91,23 @@ def is_folder(name: str) -> bool:
     return name.startswith(PATH_PREFIXES) or Path(name).expanduser().exists()
 
 
-def hub_dataset(dataset: object = None) -> dict[str, str | None] | None:
-    """The Hub dataset the probes are read from, `{"id", "revision"}` (revision None unless pinned with @), for the
-    provenance a Hub evaluation result cites; None for a folder or probes built from the probe source.
+class Probes(datasets.DatasetDict):
+    """A task's probes (`test`), and the Hub dataset they were read from, as the run's provenance cites it."""
+
+    hub_dataset: dict[str, str | None] | None = None
+
+
+def hub_dataset(name: str, snapshot: Path) -> dict[str, str | None]:
+    """The Hub dataset `name` (`org/name[@revision]`) as read from `snapshot`, the folder `hub_snapshot` gave:
+    `id`; `revision`, the commit read (the snapshot folder's name), pinned or not, the one a Hub evaluation result
+    cites; `pinned`, the revision asked for after @ as given (a commit, tag or branch), None where none was.
     """
-    published = published_dataset(dataset)
-    if not published or is_folder(published):
-        return None
-    repo_id, _, revision = published.partition("@")
-    return {"id": repo_id, "revision": revision or None}
+    repo_id, _, pinned = name.partition("@")
+    return {"id": repo_id, "revision": snapshot.name, "pinned": pinned or None}
 
 
 def hub_snapshot(name: str, language: str) -> Path:
-    """The Hub dataset `org/name[@revision]` as a folder of the local Hugging Face cache.
+    """The Hub dataset `org/name[@revision]` as a folder of the local Hugging Face cache, named by its commit.
 
     The card is fetched and checked first, then the data of the very commit the card came from, so a branch that
     moves in between cannot mix two versions. Offline, both come from the cache, and only for that revision.
@@ -188,22 +193,26 @@ def check_folder(name: str, folder: Path, text: str) -> None:
                                 f"version {DATASET_VERSION} ({', '.join(schema.names)})")
 
 
-def read_published(name: str, language: str) -> tuple[datasets.Dataset, str]:
-    """The `language` config of the published dataset `name`, checked before anything is read, and its collapse rule."""
+def read_published(name: str, language: str) -> tuple[datasets.Dataset, str, dict[str, str | None] | None]:
+    """The `language` config of the published dataset `name`, checked before anything is read, its collapse rule, and
+    the Hub dataset it was read from (`hub_dataset`; None for a folder).
+    """
     path = Path(name).expanduser()
+    hub = None
     if is_folder(name):
         if not path.is_dir():
             raise DataError(f"dataset {name}: no such folder")
     else:
         path = hub_snapshot(name, language)
+        hub = hub_dataset(name, path)
     text = read_card(name, path)
     record = check_card(name, text, language)
     check_folder(name, path, text)
     test = datasets.load_dataset(str(path), name=language, split="test")
-    return test, record.get("collapse", DEFAULT_RULE)
+    return test, record.get("collapse", DEFAULT_RULE), hub
 
 
-def variant_probes(**metadata: object) -> datasets.DatasetDict:
+def variant_probes(**metadata: object) -> Probes:
     """custom_dataset for the tasks: lm-eval passes the whole task metadata, which the task's Variant reads."""
     variant = Variant.from_metadata(metadata)
     return load_probes(variant.language, variant.country, variant.collapse, variant.clean, variant.dataset)
@@ -215,8 +224,8 @@ def load_probes(
     collapse: str = DEFAULT_RULE,
     clean: bool = False,
     dataset: object = None,
-) -> datasets.DatasetDict:
-    """Every probe of `language`, labelled or not (the task counts the skipped).
+) -> Probes:
+    """Every probe of `language`, labelled or not (the task counts the skipped), and the Hub dataset read, if any.
 
     Task metadata (or `--metadata`) changes the data: `dataset` (or WVS_DATASET) names a published dataset to read
     instead of building one; `country` (ISO3) labels the probes with that country's answers instead of the
@@ -227,8 +236,9 @@ def load_probes(
         raise DataError(f"unknown language {language!r}; known: {' '.join(LANGUAGES)}")
     check_rule(collapse)
     published = published_dataset(dataset)
+    hub = None
     if published:
-        test, labelled_with = read_published(published, language)
+        test, labelled_with, hub = read_published(published, language)
     else:
         test, labelled_with = datasets.load_dataset(str(dataset_dir()), name=language, split="test"), DEFAULT_RULE
     country = country or LANGUAGE_COUNTRY[language]
@@ -237,4 +247,6 @@ def load_probes(
         test = datasets.Dataset.from_list(rows, features=test.features)
     if clean:
         test = test.filter(lambda row: not row["quirk"])
-    return datasets.DatasetDict({"test": test})
+    probes = Probes({"test": test})
+    probes.hub_dataset = hub
+    return probes

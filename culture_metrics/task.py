@@ -5,8 +5,9 @@ their results are read are the plan (culture_metrics.plan) and scoring (culture_
 are built by the harness's own few-shot machinery, so system prompts, descriptions and chat templates behave as for
 any task. lm-eval passes the run's system instruction to fewshot_context only, so that builds every prompt of the
 document and returns them in the one string lm-eval hands on to construct_requests (`Prompts`).
-What the task derives (the country its probes are labelled with, the dataset's fingerprint and Hub id, document counts, a
-warning when the samples look collapsed) goes beside lm-eval's config in the results, under `provenance`.
+What the task derives (the country its probes are labelled with, the dataset's fingerprint, its Hub id and the commit
+read, document counts, a warning when the samples look collapsed) goes beside lm-eval's config in the results, under
+`provenance`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from lm_eval.api.instance import Instance
 from lm_eval.api.task import ConfigurableTask
 
 from culture_metrics import metrics, plan, scoring
-from culture_metrics.dataset import hub_dataset
 from culture_metrics.generation import samples
 from culture_metrics.prompt import (
     DEFAULT_SEED,
@@ -94,7 +94,8 @@ class SelfAlignTask(ConfigurableTask):
             "country": docs[0]["country"],
             "format": self.variant.format,
             "dataset_fingerprint": hashlib.sha256(json.dumps(docs.to_list(), sort_keys=True).encode()).hexdigest()[:16],
-            "hub_dataset": hub_dataset(self.variant.dataset),
+            # The Hub dataset the probes were read from, at the commit read (culture_metrics.dataset.Probes).
+            "hub_dataset": getattr(self.dataset, "hub_dataset", None),
             "documents_available": len(docs),
             "skipped_unlabelled": self.skipped,
         }

@@ -5,11 +5,9 @@ from __future__ import annotations
 import datetime
 import json
 
-import pytest
 import yaml
 from test_report import cli, copy_run, only
 
-from culture_metrics.dataset import hub_dataset
 from culture_metrics.reporting.eval_results import DATASET_PLACEHOLDER, HEADLINE_METRICS, SAMPLES_PLACEHOLDER
 
 
@@ -51,11 +49,12 @@ def test_one_file_per_task_and_headline_metric_with_placeholders_where_nothing_i
             assert setting in entry["notes"]
 
 
-def test_a_run_on_a_pinned_hub_dataset_cites_its_id_and_revision(en_run, tmp_path):
+def test_a_run_on_a_hub_dataset_cites_its_id_and_the_commit_it_read(en_run, tmp_path):
     run = copy_run(en_run.folder, tmp_path / "run")
     results = only(run, "results_*.json")
     data = json.loads(results.read_text())
-    data["configs"]["wvs_selfalign_en"]["provenance"]["hub_dataset"] = {"id": "org/wvs", "revision": "abc123"}
+    data["configs"]["wvs_selfalign_en"]["provenance"]["hub_dataset"] = {"id": "org/wvs", "revision": "abc123",
+                                                                         "pinned": "v1"}
     results.write_text(json.dumps(data))
     out = tmp_path / "hub"
     done = cli("report", run, "--out", tmp_path / "board", "--bootstrap", "0", "--eval-results", out,
@@ -65,14 +64,3 @@ def test_a_run_on_a_pinned_hub_dataset_cites_its_id_and_revision(en_run, tmp_pat
         entry = parse(path)
         assert entry["dataset"]["id"] == "org/wvs" and entry["dataset"]["revision"] == "abc123"
         assert entry["source"]["url"] == "https://huggingface.co/datasets/org/details"
-
-
-@pytest.mark.parametrize(("name", "cited"), [
-    ("org/wvs@abc123", {"id": "org/wvs", "revision": "abc123"}),
-    ("org/wvs", {"id": "org/wvs", "revision": None}),
-    ("./wvs_dataset", None),
-    ("", None),
-])
-def test_the_provenance_cites_a_hub_dataset_never_a_folder(name, cited, monkeypatch):
-    monkeypatch.delenv("WVS_DATASET", raising=False)
-    assert hub_dataset(name) == cited

@@ -14,6 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import PROBES_ZIP, need_shared
 from lm_eval_runs import project_tasks, run_lm_eval
+from test_eval_results import parse
+from test_report import cli
 
 from culture_metrics import dataset as probes
 from hf_dataset.__main__ import main as hf_dataset_cli
@@ -51,6 +53,7 @@ def rows(name: str, **settings) -> list[dict]:
 def test_a_published_folder_is_read_as_built_and_the_probe_source_never(built_dataset, no_build, monkeypatch):
     published = datasets.load_dataset(str(built_dataset), name="ro", split="test").to_list()
     assert rows("ro", dataset=str(built_dataset)) == published
+    assert probes.load_probes("ro", dataset=str(built_dataset)).hub_dataset is None  # a folder is no Hub dataset
     monkeypatch.setenv("WVS_DATASET", str(built_dataset))
     assert rows("ro") == published
     assert not (no_build / "wvs_cache").exists()  # nothing built
@@ -158,10 +161,12 @@ def hub_cache(monkeypatch, no_build, built_dataset) -> Path:
     return cache
 
 
-def test_a_hub_dataset_is_read_offline_at_the_pinned_revision(hub_cache, built_dataset):
+def test_a_hub_dataset_is_read_offline_at_the_pinned_revision_and_cited_at_its_commit(hub_cache, built_dataset):
     published = datasets.load_dataset(str(built_dataset), name="ro", split="test").to_list()
-    assert rows("ro", dataset=f"{REPO}@v1") == published
-    assert rows("ro", dataset=f"{REPO}@{COMMITS['v1']}") == published
+    for pinned in ("v1", COMMITS["v1"]):
+        read = probes.load_probes("ro", dataset=f"{REPO}@{pinned}")
+        assert read["test"].to_list() == published
+        assert read.hub_dataset == {"id": REPO, "revision": COMMITS["v1"], "pinned": pinned}
     with pytest.raises(DataError, match=f"^dataset {REPO}@v0: dataset version 1.0, but this project reads"):
         probes.load_probes("ro", dataset=f"{REPO}@v0")
 
@@ -175,6 +180,22 @@ def test_a_hub_dataset_missing_from_the_offline_cache_is_one_line(hub_cache, nam
         "(HF_HUB_OFFLINE, HF_DATASETS_OFFLINE); run once online to cache it, or set WVS_DATASET to a folder"
     )
     assert nothing_cached(hub_cache.parent)
+
+
+def test_an_unpinned_run_records_the_commit_it_read_and_its_hub_eval_results_cite_it(hub_cache, tiny_model,
+                                                                                      tmp_path):
+    (hub_cache / f"datasets--{REPO.replace('/', '--')}" / "refs" / "main").write_text(COMMITS["v1"])
+    run = run_lm_eval(tmp_path / "run", tiny_model, "wvs_selfalign_ro", "--limit", "2", env={"WVS_DATASET": REPO})
+    cited = {"id": REPO, "revision": COMMITS["v1"], "pinned": None}
+    assert run.results["configs"]["wvs_selfalign_ro"]["provenance"]["hub_dataset"] == cited
+    out = tmp_path / "eval_results"
+    done = cli("report", run.folder, "--out", tmp_path / "board", "--bootstrap", "0", "--eval-results", out)
+    assert done.returncode == 0, done.stderr
+    files = sorted(out.rglob("*.yaml"))
+    assert files
+    for path in files:
+        assert parse(path)["dataset"] == {"id": REPO, "task_id": f"wvs_selfalign_ro.{path.stem.split('__')[-1]}",
+                                          "revision": COMMITS["v1"]}
 
 
 def test_task_metadata_names_the_dataset_and_the_fingerprint_is_the_built_ones(built_dataset):

@@ -3,7 +3,9 @@
 A model repo shows what its `.eval_results/` folder holds (a YAML list of entries: `dataset` {id, task_id,
 revision}, `value`, `date`, `source` {url, name}, `notes`), submitted as a pull request. Variants of one benchmark
 go in separate files, so each task and headline metric gets its own; the dataset is the Hub dataset the run read,
-at the revision it was pinned to, or a placeholder the user fills where the run built its own probes.
+at the commit it read (`revision`, resolved from the snapshot whether or not the run pinned one), or a placeholder the
+user fills where the run built its own probes. Results written before runs recorded the commit carry it only where
+the run pinned a revision, and then as pinned; without one the entry has no `revision`.
 """
 
 from __future__ import annotations
