@@ -16,8 +16,10 @@ from PIL import Image
 from test_beyond_chance import CHANCE, recompute
 from tiny_model import build_tiny_model
 
+from culture_metrics.reporting import processes, rows, runs
 from culture_metrics.reporting.__main__ import main
 from culture_metrics.reporting.bar_figures import BAR_HEIGHT, MARGIN
+from culture_metrics.reporting.leaderboard_json import to_json
 
 
 if TYPE_CHECKING:
@@ -298,6 +300,17 @@ def test_report_folder_appears_whole_and_replaces_an_old_report(report, en_run, 
     assert again.returncode == 0, again.stderr
     assert [row["task"] for row in board(old)["rows"]] == ["wvs_selfalign_en"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["board"]
+
+
+def test_rows_read_over_processes_are_those_built_in_one(en_run, en_logprob_run, untrained_run, monkeypatch):
+    folders = [en_run.folder, en_logprob_run.folder, untrained_run.folder]
+    monkeypatch.setattr(processes, "cores", lambda: 2)
+    loaded, spread = rows.read(folders, 200)
+    monkeypatch.setattr(processes, "cores", lambda: 1)
+    alone = runs.load(folders)
+    built = rows.build(alone, 200)
+    assert len(spread) == 4 and loaded.warnings == alone.warnings
+    assert json.dumps(to_json(spread, [], [], {}, 200)) == json.dumps(to_json(built, [], [], {}, 200))
 
 
 def test_without_samples_the_results_figures_are_shown_and_the_gap_said(en_run, tmp_path):
