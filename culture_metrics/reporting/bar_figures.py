@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 BAR_HEIGHT, MARGIN = 26, 170
 # Beyond this many models (x strategies), the categories figure is one panel across them rather than one per model.
 MANY_MODELS = 8
+# Beyond this many models, Table 1 is one image per model (plots.draw) rather than one image of every run's bar.
+TABLE1_MODELS = 8
 CHANGE_COLOURS = {"improved": "#2e8b57", "unchanged": "#b8b8b8", "decreased": "#c0392b"}
 
 

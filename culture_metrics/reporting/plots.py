@@ -1,11 +1,15 @@
 """The report's figures, drawn with matplotlib's Agg canvas (no display, no pyplot state).
 
 Each figure has a pixel size fixed by what it holds (the bar figures grow by a fixed height per bar), so that a
-report's images are predictable (and testable); matplotlib's constrained layout fits the labels inside it.
+report's images are predictable (and testable); matplotlib's constrained layout fits the labels inside it. At a
+leaderboard's scale (50 models x 14 languages) the figures that would grow without bound change form: Table 1
+becomes one image per model beyond bar_figures.TABLE1_MODELS models, a target's countries figure dots without
+arrows beyond ARROW_SERIES runs.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,12 +17,15 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from culture_metrics.reporting import bar_figures
+from culture_metrics.reporting.eval_results import model_folder
 from culture_metrics.reporting.rows import Row, language_label
 
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
+
+    from matplotlib.axes import Axes
 
 
 DPI = 100
@@ -30,8 +37,11 @@ FIGURES: dict[str, tuple[str, tuple[int, int]]] = {
     "categories": ("Improved examples per WVS category (Figure 8)", (1400, 0)),
 }
 NEED_SAMPLES = ("error_reduction", "categories")
-# One figure per target country (countries_<language>_<country>), every run aligned to it as a series.
+# One figure per target country (countries_<language>_<country>), every run aligned to it as a series: an arrow per
+# country and run up to ARROW_SERIES runs (COUNTRIES_SIZE), a dot per country and run beyond (COUNTRIES_MANY_SIZE).
 COUNTRIES_SIZE = (1000, 1400)
+ARROW_SERIES = 4
+COUNTRIES_MANY_SIZE = (1400, 1400)
 
 
 def draw(rows: Sequence[Row], folder: Path) -> dict[str, dict]:
@@ -43,6 +53,9 @@ def draw(rows: Sequence[Row], folder: Path) -> dict[str, dict]:
             drawn[name] = {"file": None, "title": title, "reason": "no run has logged samples"}
             continue
         drawn_rows = with_samples if name in NEED_SAMPLES else rows
+        if name == "table1" and len({row.run.name for row in rows}) > bar_figures.TABLE1_MODELS:
+            drawn.update(_table1_per_model(folder, title, width, rows))
+            continue
         height = HEIGHTS[name](drawn_rows) if name in HEIGHTS else height
         drawn[name] = _save(folder, name, title, (width, height), DRAWERS[name], drawn_rows)
     targets: dict[tuple[str, str], list[Row]] = {}
@@ -52,7 +65,28 @@ def draw(rows: Sequence[Row], folder: Path) -> dict[str, dict]:
     for (language, country), of_target in targets.items():
         name = f"countries_{language}_{country}"
         title = f"Which countries the model answers like: {language_label(of_target[0].run)} (target {country})"
-        drawn[name] = _save(folder, name, title, COUNTRIES_SIZE, _countries, of_target)
+        many = len(of_target) > ARROW_SERIES
+        drawn[name] = _save(folder, name, title, COUNTRIES_MANY_SIZE if many else COUNTRIES_SIZE,
+                            _countries_dots if many else _countries, of_target)
+    return drawn
+
+
+def _table1_per_model(folder: Path, title: str, width: int, rows: Sequence[Row]) -> dict[str, dict]:
+    """Table 1 as one image per model, table1_<model made file-safe>.png in the rows' model order, each with its
+    bars, legend and axis (and the model in its title); "model" in each entry names the model.
+    """
+    by_model: dict[str, list[Row]] = {}
+    for row in rows:
+        by_model.setdefault(row.run.name, []).append(row)
+    drawn: dict[str, dict] = {}
+    for model, of_model in by_model.items():
+        name = stem = f"table1_{model_folder(model)}"
+        for suffix in itertools.count(2):  # two names that differ only in characters a file name cannot hold
+            if name not in drawn:
+                break
+            name = f"{stem}_{suffix}"
+        size = (width, bar_figures.table1_height(of_model))
+        drawn[name] = {**_save(folder, name, f"{title}: {model}", size, bar_figures.table1, of_model), "model": model}
     return drawn
 
 
@@ -95,6 +129,82 @@ def _countries(figure: Figure, rows: Sequence[Row]) -> None:
     ax.set_xlabel("alignment with the country's majority (% of responses): zero-shot point, arrow to self-aligned")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
+
+
+def _countries_dots(figure: Figure, rows: Sequence[Row]) -> None:
+    """Beyond ARROW_SERIES runs aligned to one target: a dot per run and country, no arrows, in two panels sharing
+    the countries (sorted by their mean zero-shot alignment over the runs, the target's row highlighted). Left: each
+    country's zero-shot and self-aligned alignment, a tick at their means; right: the gain (self-aligned minus
+    zero-shot), a tick at its mean, a dashed line at the mean gain toward the other countries, so that the
+    target's row beside it reads as the target specificity.
+
+    Why dots: arrows offset within a country's row merge into one band past a few runs and cost a clipped patch
+    each (64 countries x 50 runs: most of a report's drawing time). A heat map names each run but needs a row or
+    column per run, too small to label at 50 runs, let alone 700 of one language. Dots keep the figure's size and
+    cost fixed whatever the number of runs (one scatter per kind) and show where the runs fall and how far they
+    spread; which run is which is in Table 1 (its target specificity) and in each run's countries section.
+    """
+    names = sorted({entry["country"] for row in rows for entry in row.countries.table})
+    zeroshot, selfalign = (_country_matrix(rows, names, figure) for figure in ("zeroshot", "selfalign"))
+    zeroshot_mean = _mean_over_runs(zeroshot)
+    order = sorted(range(len(names)), key=lambda at: (np.isnan(zeroshot_mean[at]), -zeroshot_mean[at], names[at]))
+    names, zeroshot, selfalign = [names[at] for at in order], zeroshot[:, order], selfalign[:, order]
+    gain = selfalign - zeroshot
+    target = names.index(rows[0].countries.target)
+    left, right = figure.subplots(1, 2, sharey=True, width_ratios=[3, 2])
+    rank = {kind: np.array([row.countries.summary[f"{kind}_rank"] for row in rows]) for kind in ("zeroshot",
+                                                                                                "selfalign")}
+    alpha = min(0.6, max(0.15, 8 / len(rows)))
+    for ax, values, colour, shift, label in ((left, zeroshot, "C0", -0.15, "zero-shot"),
+                                             (left, selfalign, "C1", 0.15, "self-aligned"),
+                                             (right, gain, "C4", 0.0, "gain")):
+        _dots(ax, values, colour, shift, alpha, f"{label}: a dot per run ({len(rows)})")
+    others = np.delete(gain, target, axis=1)
+    other_gain = float(np.nanmean(_mean_over_runs(others))) if np.isfinite(others).any() else np.nan
+    right.axvline(0, color="black", linewidth=0.8)
+    if not np.isnan(other_gain):
+        right.axvline(other_gain, color="grey", linestyle="--", linewidth=1,
+                      label=f"mean gain toward the other countries ({other_gain:+.1f})")
+    reach = max(5.0, float(np.nanmax(np.abs(gain), initial=0)) * 1.1)
+    right.set_xlim(-reach, reach)
+    left.set_xlim(0, 100)
+    left.set_xlabel("alignment with the country's majority (% of responses)", fontsize=10)
+    right.set_xlabel("self-aligned minus zero-shot (points)", fontsize=10)
+    left.set_title(f"target {names[target]}'s rank of {len(names)}, median over the runs (range): zero-shot "
+                   f"{np.median(rank['zeroshot']):g} ({rank['zeroshot'].min()}-{rank['zeroshot'].max()}), "
+                   f"self-aligned {np.median(rank['selfalign']):g} ({rank['selfalign'].min()}-"
+                   f"{rank['selfalign'].max()})", fontsize=9, loc="left")
+    for ax in (left, right):
+        ax.axhspan(target - 0.5, target + 0.5, color="gold", alpha=0.4)
+        ax.grid(axis="x", alpha=0.3)
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.03), fontsize=8, frameon=False)
+    left.set_yticks(range(len(names)), names, fontsize=8)
+    left.get_yticklabels()[target].set_fontweight("bold")
+    left.set_ylim(len(names) - 0.5, -0.5)
+
+
+def _country_matrix(rows: Sequence[Row], names: Sequence[str], figure: str) -> np.ndarray:
+    """Runs x countries: `figure` of each run's countries table in percent, NaN where a run has no value."""
+    matrix = np.full((len(rows), len(names)), np.nan)
+    for at, row in enumerate(rows):
+        for entry in row.countries.table:
+            if entry[figure] is not None:
+                matrix[at, names.index(entry["country"])] = 100 * entry[figure]
+    return matrix
+
+
+def _mean_over_runs(values: np.ndarray) -> np.ndarray:
+    """Per column, the mean of its values (NaN: none)."""
+    counts = np.isfinite(values).sum(axis=0)
+    return np.divide(np.nansum(values, axis=0), counts, out=np.full(values.shape[1], np.nan), where=counts > 0)
+
+
+def _dots(ax: Axes, values: np.ndarray, colour: str, shift: float, alpha: float, label: str) -> None:
+    """Runs x countries as dots on the countries' rows (shifted by `shift`), a black tick at each column's mean."""
+    rows = np.broadcast_to(np.arange(values.shape[1]) + shift, values.shape)
+    ax.scatter(values.ravel(), rows.ravel(), s=12, color=colour, alpha=alpha, linewidths=0, label=label)
+    ax.scatter(_mean_over_runs(values), np.arange(values.shape[1]) + shift, marker="|", s=60, color="black",
+               linewidths=1.5, label="mean over the runs" if shift <= 0 else None)
 
 
 def _series(rows: Sequence[Row]) -> list[tuple[str, str]]:
