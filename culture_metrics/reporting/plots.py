@@ -231,6 +231,9 @@ def _series_labels(series: list[tuple[str, str]]) -> list[str]:
 def _error_reduction(figure: Figure, rows: Sequence[Row]) -> None:
     series, languages = _series(rows), _languages(rows)
     ax = figure.subplots()
+    if len(series) > bar_figures.MANY_MODELS:
+        _error_reduction_across(ax, rows, series, languages)
+        return
     width = 0.8 / len(series)
     jitter = np.random.default_rng(0)
     colours = [f"C{index % 10}" for index in range(len(series))]
@@ -254,6 +257,9 @@ def _error_reduction(figure: Figure, rows: Sequence[Row]) -> None:
 def _misaligned(figure: Figure, rows: Sequence[Row]) -> None:
     series, languages = _series(rows), _languages(rows)
     ax = figure.subplots()
+    if len(series) > bar_figures.MANY_MODELS:
+        _misaligned_across(ax, rows, series, languages)
+        return
     width = 0.8 / len(series)
     for index, label in enumerate(_series_labels(series)):
         values, low, high = np.full(len(languages), np.nan), np.zeros(len(languages)), np.zeros(len(languages))
@@ -271,6 +277,56 @@ def _misaligned(figure: Figure, rows: Sequence[Row]) -> None:
     ax.set_ylim(0, 105)
     ax.set_ylabel("misaligned zero-shot (% of examples; bars: 95% CI)")
     ax.legend(fontsize=8, loc="best")
+
+
+def _error_reduction_across(ax: Axes, rows: Sequence[Row], series: list, languages: list[str]) -> None:
+    """Beyond MANY_MODELS models (x strategies), where a box per model would be a sliver and its legend longer than
+    the figure: per language one box over every model's improved examples, and a dot per model at its mean.
+    """
+    pooled: dict[str, list[float]] = {language: [] for language in languages}
+    at, means = [], []
+    for row in rows:
+        values = 100 * np.asarray(row.reductions, dtype=float)
+        pooled[language_label(row.run)].extend(values)
+        if values.size:
+            at.append(languages.index(language_label(row.run)))
+            means.append(values.mean())
+    kept = [index for index, language in enumerate(languages) if pooled[language]]
+    if kept:
+        ax.boxplot([pooled[languages[index]] for index in kept], positions=kept, widths=0.6, showfliers=False,
+                   patch_artist=True, boxprops={"facecolor": "C0", "alpha": 0.3})
+    jitter = np.random.default_rng(0).uniform(-0.25, 0.25, len(at))
+    ax.scatter(np.asarray(at) + jitter, means, s=12, color="C0", alpha=min(0.8, max(0.2, 8 / len(series))),
+               label=f"a model's mean ({len(series)} models x strategies); box: all their improved examples")
+    _language_axis(ax, languages)
+    ax.set_ylabel("error-rate reduction of an improved example (%)")
+    ax.legend(fontsize=8, loc="best")
+
+
+def _misaligned_across(ax: Axes, rows: Sequence[Row], series: list, languages: list[str]) -> None:
+    """Beyond MANY_MODELS models (x strategies): per language a dot per model (its CI in leaderboard.md), a tick at
+    their mean, rather than bars too thin to see under a legend longer than the figure.
+    """
+    at = np.array([languages.index(language_label(row.run)) for row in rows], dtype=float)
+    values = np.array([np.nan if (e := row.metrics.get("misaligned")) is None or e.value is None else 100 * e.value
+                       for row in rows])
+    jitter = np.random.default_rng(0).uniform(-0.25, 0.25, len(rows))
+    ax.scatter(at + jitter, values, s=12, color="C0", alpha=min(0.8, max(0.2, 8 / len(series))),
+               label=f"a model ({len(series)} models x strategies)")
+    means = [np.nanmean(values[at == index]) if np.isfinite(values[at == index]).any() else np.nan
+             for index in range(len(languages))]
+    ax.scatter(range(len(languages)), means, marker="_", s=400, color="black", linewidths=2,
+               label="mean over the models")
+    _language_axis(ax, languages)
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("misaligned zero-shot (% of examples)")
+    ax.legend(fontsize=8, loc="best")
+
+
+def _language_axis(ax: Axes, languages: list[str]) -> None:
+    ax.set_xticks(range(len(languages)), languages)
+    ax.set_xlim(-0.5, len(languages) - 0.5)
+    ax.grid(axis="y", alpha=0.3)
 
 
 DRAWERS = {"table1": bar_figures.table1, "error_reduction": _error_reduction, "misaligned": _misaligned,
