@@ -6,6 +6,7 @@ import itertools
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -106,32 +107,42 @@ def test_each_figure_is_an_image_of_the_size_the_report_says(drawn):
             assert image.size == (figure["width"], figure["height"]), name
 
 
-@pytest.mark.parametrize("name", ["table1", "categories"])
-def test_bar_figures_have_legible_text_inside_the_image_and_no_overlapping_labels(drawn, name):
-    rows, _, figures = drawn
-    split = name == "table1" and "table1" not in figures  # one image per model
-    for of_figure in by_model(rows) if split else [rows]:
-        figure = rendered(name, of_figure)
-        assert_readable(figure)
-        if name == "table1":
-            assert len(figure.axes[0].get_yticklabels()) == len(of_figure)
+@pytest.mark.parametrize("name", ["table1", "categories", "error_reduction", "misaligned"])
+def test_figures_have_legible_text_inside_the_image_and_no_overlapping_labels(drawn, name):
+    rows = drawn[0]  # beyond a few models Table 1 is cut per model from this very figure
+    figure = rendered(name, rows)
+    assert_readable(figure)
+    if name == "table1":
+        assert len(figure.axes[0].get_yticklabels()) == len(rows)
+    if name in ("error_reduction", "misaligned"):  # a legend entry per model up to a few, two beyond
+        models = len({row.run.name for row in rows})
+        assert len(figure.axes[0].get_legend().get_texts()) == (models if models <= bar_figures.MANY_MODELS else
+                                                                 {"error_reduction": 1, "misaligned": 2}[name])
 
 
 def test_table1_is_one_image_per_model_beyond_a_few_models_listed_in_model_order(monkeypatch, tmp_path):
-    rows = synthetic_rows(3, 2)
+    languages = {0: ["en", "ro"], 1: ["el"], 2: ["ur", "fa"]}
+    rows = build(Runs([synthetic_run(f"org-{m}/model-{m}", language, 40, seed=10 * m + i)
+                       for m, of_model in languages.items() for i, language in enumerate(of_model)]), 50)
     whole = plots.draw(rows, tmp_path)
     assert "table1" in whole and not [name for name in whole if name.startswith("table1_")]
     monkeypatch.setattr(bar_figures, "TABLE1_MODELS", 2)
     (tmp_path / "split").mkdir()
     figures = plots.draw(rows, tmp_path / "split")
-    names = [f"table1_org-{m}__model-{m}-instruct" for m in range(3)]
+    names = [f"table1_org-{m}__model-{m}" for m in languages]
     assert [name for name in figures if name.startswith("table1")] == names
     assert not (tmp_path / "split" / "table1.png").exists()
+    heights = []
     for name, of_model in zip(names, by_model(rows), strict=True):
         assert figures[name]["file"] == f"{name}.png" and figures[name]["model"] == of_model[0].run.name
         assert figures[name]["title"].endswith(f": {of_model[0].run.name}")
         with Image.open(tmp_path / "split" / f"{name}.png") as image:
-            assert image.size == (1400, bar_figures.table1_height(of_model))
+            assert image.size == (figures[name]["width"], figures[name]["height"]) == (1400, image.height)
+            assert improved_bars(image) == len(of_model)
+        heights.append(image.height)
+    # the same header and axis around each model's bars, at least BAR_HEIGHT pixels a bar
+    bar = heights[0] - heights[1]
+    assert heights[0] == heights[2] and bar >= bar_figures.BAR_HEIGHT and heights[1] - bar < bar_figures.MARGIN
     markdown = to_markdown(rows, [], [], figures, 0)
     assert [markdown.index(f"]({name}.png)") for name in names] == sorted(markdown.index(f"]({name}.png)")
                                                                        for name in names)
@@ -139,6 +150,14 @@ def test_table1_is_one_image_per_model_beyond_a_few_models_listed_in_model_order
     assert page.count('src="data:image/png;base64,') == len(figures)
     assert [page.index(f'alt="{figures[name]["title"]}"') for name in names] == sorted(
         page.index(f'alt="{figures[name]["title"]}"') for name in names)
+
+
+def improved_bars(image: Image.Image) -> int:
+    """How many bars of improved's colour a column through their left ends crosses."""
+    pixels = np.asarray(image.convert("RGB"))
+    green = (np.abs(pixels.astype(int) - [0x2E, 0x8B, 0x57]).sum(axis=2) < 30)[:-60]  # above the legend's patch
+    column = green[:, np.flatnonzero(green.sum(axis=0) > 0)[0] + 3]
+    return int(np.count_nonzero(np.diff(column.astype(int)) == 1) + column[0])
 
 
 def test_model_names_a_file_name_cannot_tell_apart_get_their_own_table1_image(monkeypatch, tmp_path):
