@@ -196,14 +196,16 @@ def _countries_dots(figure: Figure, rows: Sequence[Row]) -> None:
     left.set_xlim(0, 100)
     left.set_xlabel("alignment with the country's majority (% of responses)", fontsize=10)
     right.set_xlabel("self-aligned minus zero-shot (points)", fontsize=10)
-    left.set_title(f"target {names[target]}'s rank of {len(names)}, median over the runs (range): zero-shot "
-                   f"{np.median(rank['zeroshot']):g} ({rank['zeroshot'].min()}-{rank['zeroshot'].max()}), "
+    left.set_title(f"target {names[target]}'s rank among {len(names)} countries, median over the runs (range): "
+                   f"zero-shot {np.median(rank['zeroshot']):g} ({rank['zeroshot'].min()}-{rank['zeroshot'].max()}), "
                    f"self-aligned {np.median(rank['selfalign']):g} ({rank['selfalign'].min()}-"
                    f"{rank['selfalign'].max()})", fontsize=9, loc="left")
-    for ax in (left, right):
+    for ax, columns in ((left, 3), (right, 1)):  # each key no wider than its panel
         ax.axhspan(target - 0.5, target + 0.5, color="gold", alpha=0.4)
         ax.grid(axis="x", alpha=0.3)
-        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.03), fontsize=8, frameon=False)
+        legend = ax.legend(loc="lower left", bbox_to_anchor=(0, 1.03), ncol=columns, fontsize=8, frameon=False)
+        for handle in legend.legend_handles:  # the dots' key opaque, however faint hundreds of runs make them
+            handle.set_alpha(1)
     left.set_yticks(range(len(names)), names, fontsize=8)
     left.get_yticklabels()[target].set_fontweight("bold")
     left.set_ylim(len(names) - 0.5, -0.5)
