@@ -310,7 +310,8 @@ def _misaligned(figure: Figure, rows: Sequence[Row]) -> None:
 
 def _error_reduction_across(ax: Axes, rows: Sequence[Row], series: list, languages: list[str]) -> None:
     """Beyond MANY_MODELS models (x strategies), where a box per model would be a sliver and its legend longer than
-    the figure: per language one box over every model's improved examples, and a dot per model at its mean.
+    the figure: per language one box over every model's improved examples (outliers as grey points), and a dot per
+    model at its mean.
     """
     pooled: dict[str, list[float]] = {language: [] for language in languages}
     at, means = [], []
@@ -322,8 +323,10 @@ def _error_reduction_across(ax: Axes, rows: Sequence[Row], series: list, languag
             means.append(values.mean())
     kept = [index for index, language in enumerate(languages) if pooled[language]]
     if kept:
-        ax.boxplot([pooled[languages[index]] for index in kept], positions=kept, widths=0.6, showfliers=False,
-                   patch_artist=True, boxprops={"facecolor": "C0", "alpha": 0.3})
+        ax.boxplot([pooled[languages[index]] for index in kept], positions=kept, widths=0.6, patch_artist=True,
+                   boxprops={"facecolor": "C0", "alpha": 0.3},
+                   flierprops={"marker": ".", "markersize": 5, "alpha": 0.5, "markeredgecolor": "none",
+                               "markerfacecolor": "grey"})
     jitter = np.random.default_rng(0).uniform(-0.25, 0.25, len(at))
     ax.scatter(np.asarray(at) + jitter, means, s=12, color="C0", alpha=min(0.8, max(0.2, 8 / len(series))),
                label=f"a model's mean ({len(series)} models x strategies); box: all their improved examples")
