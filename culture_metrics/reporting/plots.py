@@ -86,10 +86,7 @@ def _table1_per_model(folder: Path, title: str, width: int, rows: Sequence[Row])
         by_model.setdefault(row.run.name, []).append(row)
     ordered = [row for of_model in by_model.values() for row in of_model]
     height = bar_figures.table1_height(ordered)
-    figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(figure)
-    bar_figures.table1(figure, ordered)
-    figure.suptitle(title)
+    figure = _drawn(title, (width, height), bar_figures.table1, ordered)
     figure.canvas.draw()
     pixels = np.asarray(figure.canvas.buffer_rgba())[:, :, :3]
     ax = figure.axes[0]
@@ -119,13 +116,22 @@ def _table1_per_model(folder: Path, title: str, width: int, rows: Sequence[Row])
 
 def _save(folder: Path, name: str, title: str, size: tuple[int, int],
           drawer: Callable[[Figure, Sequence[Row]], None], rows: Sequence[Row]) -> dict:
+    _drawn(title, size, drawer, rows).savefig(folder / f"{name}.png", dpi=DPI, format="png")
+    return {"file": f"{name}.png", "title": title, "width": size[0], "height": size[1]}
+
+
+def _drawn(title: str, size: tuple[int, int], drawer: Callable[[Figure, Sequence[Row]], None],
+           rows: Sequence[Row]) -> Figure:
+    """The figure, its constrained layout engaged once everything is drawn: the same pixels, but an engine present
+    while thousands of labels are added is told of each of them (a third of Table 1's time at 700 runs).
+    """
     width, height = size
-    figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, layout="constrained")
+    figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
     FigureCanvasAgg(figure)
     drawer(figure, rows)
     figure.suptitle(title)
-    figure.savefig(folder / f"{name}.png", dpi=DPI, format="png")
-    return {"file": f"{name}.png", "title": title, "width": width, "height": height}
+    figure.set_layout_engine("constrained")
+    return figure
 
 
 def _countries(figure: Figure, rows: Sequence[Row]) -> None:
