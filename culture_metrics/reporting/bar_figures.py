@@ -1,7 +1,8 @@
 """Table 1 and the categories as horizontal bars: one bar per (model, language), one row per WVS category.
 
 Bars read at a glance for one run and for 5 models x 14 languages alike: the figure grows by a fixed height per bar,
-so labels keep their size and never overlap, and every number is written beside what it measures.
+so labels keep their size and never overlap, and every number is written beside what it measures. At 50 models x
+14 languages, Table 1 is cut into one image per model (plots.draw) and the categories become one panel.
 """
 
 from __future__ import annotations
