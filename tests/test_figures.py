@@ -5,11 +5,10 @@ from __future__ import annotations
 import itertools
 import random
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.text import Text
 from PIL import Image
@@ -23,6 +22,9 @@ from culture_metrics.reporting.rows import build
 from culture_metrics.reporting.runs import Runs, TaskRun
 from hf_dataset.languages import LANGUAGE_COUNTRY, LANGUAGES
 
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 CATEGORIES = ("Social Values", "Religious Values", "Political Culture", "Economic Values", "Security",
               "Happiness and Well-being", "Migration", "Ethical Values and Norms")
@@ -71,11 +73,7 @@ def rendered(name: str, rows: list) -> Figure:
 
 
 def rendered_with(drawer, title: str, size: tuple[int, int], rows: list) -> Figure:
-    width, height = size
-    figure = Figure(figsize=(width / plots.DPI, height / plots.DPI), dpi=plots.DPI, layout="constrained")
-    FigureCanvasAgg(figure)
-    drawer(figure, rows)
-    figure.suptitle(title)
+    figure = plots._drawn(title, size, drawer, rows)
     figure.canvas.draw()
     return figure
 
