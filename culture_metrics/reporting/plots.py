@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from matplotlib.axes import Axes
+    from matplotlib.legend import Legend
 
 
 DPI = 100
@@ -210,12 +211,16 @@ def _countries_dots(figure: Figure, rows: Sequence[Row]) -> None:
     for ax, columns in ((left, 3), (right, 1)):  # each key no wider than its panel
         ax.axhspan(target - 0.5, target + 0.5, color="gold", alpha=0.4)
         ax.grid(axis="x", alpha=0.3)
-        legend = ax.legend(loc="lower left", bbox_to_anchor=(0, 1.03), ncol=columns, fontsize=8, frameon=False)
-        for handle in legend.legend_handles:  # the dots' key opaque, however faint hundreds of runs make them
-            handle.set_alpha(1)
+        _opaque_key(ax.legend(loc="lower left", bbox_to_anchor=(0, 1.03), ncol=columns, fontsize=8, frameon=False))
     left.set_yticks(range(len(names)), names, fontsize=8)
     left.get_yticklabels()[target].set_fontweight("bold")
     left.set_ylim(len(names) - 0.5, -0.5)
+
+
+def _opaque_key(legend: Legend) -> None:
+    """The dots' key opaque, however faint hundreds of runs make the dots themselves."""
+    for handle in legend.legend_handles:
+        handle.set_alpha(1)
 
 
 def _country_matrix(rows: Sequence[Row], names: Sequence[str], figure: str) -> np.ndarray:
@@ -338,7 +343,7 @@ def _error_reduction_across(ax: Axes, rows: Sequence[Row], series: list, languag
                label=f"a model's mean ({len(series)} models x strategies); box: all their improved examples")
     _language_axis(ax, languages)
     ax.set_ylabel("error-rate reduction of an improved example (%)")
-    ax.legend(fontsize=8, loc="best")
+    _opaque_key(ax.legend(fontsize=8, loc="best"))
 
 
 def _misaligned_across(ax: Axes, rows: Sequence[Row], series: list, languages: list[str]) -> None:
@@ -358,7 +363,7 @@ def _misaligned_across(ax: Axes, rows: Sequence[Row], series: list, languages: l
     _language_axis(ax, languages)
     ax.set_ylim(0, 105)
     ax.set_ylabel("misaligned zero-shot (% of examples)")
-    ax.legend(fontsize=8, loc="best")
+    _opaque_key(ax.legend(fontsize=8, loc="best"))
 
 
 def _language_axis(ax: Axes, languages: list[str]) -> None:
