@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 from test_figures import synthetic_rows
 
-from culture_metrics.reporting import report_folder
+from culture_metrics.reporting import bar_figures, report_folder
 from culture_metrics.reporting.leaderboard_html import REPORT_FILE
 from culture_metrics.reporting.leaderboard_markdown import TABLE1_HEADERS
 
@@ -66,3 +66,14 @@ def test_table1_sorts_in_the_browser_and_every_figure_renders(page):
     assert 'aria-sort="descending">Improved %' in descending
     by_language = column(dom(page, "?sort=Language"), "Language")
     assert by_language == sorted(by_language)
+
+
+def test_beyond_a_few_models_each_models_table1_renders_in_model_order(tmp_path):
+    out = tmp_path / "board"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bar_figures, "TABLE1_MODELS", 2)
+        report_folder.write(out, synthetic_rows(3, 2), [], 0)
+    document = dom(out / REPORT_FILE)
+    titles = re.findall(r'<img alt="([^"]*)"', document)
+    assert [title.rsplit(": ", 1)[1] for title in titles[:3]] == [f"org-{m}/model-{m}-instruct" for m in range(3)]
+    assert len(titles) == 6 and f'data-figures-rendered="{len(titles)}"' in document

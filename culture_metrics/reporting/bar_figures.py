@@ -1,7 +1,8 @@
 """Table 1 and the categories as horizontal bars: one bar per (model, language), one row per WVS category.
 
 Bars read at a glance for one run and for 5 models x 14 languages alike: the figure grows by a fixed height per bar,
-so labels keep their size and never overlap, and every number is written beside what it measures.
+so labels keep their size and never overlap, and every number is written beside what it measures. At 50 models x
+14 languages, Table 1 is cut into one image per model (plots.draw) and the categories become one panel.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 BAR_HEIGHT, MARGIN = 26, 170
 # Beyond this many models (x strategies), the categories figure is one panel across them rather than one per model.
 MANY_MODELS = 8
+# Beyond this many models, Table 1 is one image per model (plots.draw) rather than one image of every run's bar.
+TABLE1_MODELS = 8
 CHANGE_COLOURS = {"improved": "#2e8b57", "unchanged": "#b8b8b8", "decreased": "#c0392b"}
 
 
@@ -61,6 +64,8 @@ def table1(figure: Figure, rows: Sequence[Row]) -> None:
     several_models = len({row.run.name for row in rows}) > 1
     several_strategies = len({row.run.strategy for row in rows}) > 1
     labels = [bar_label(row, several_models, several_strategies) for row in rows]
+    segments: dict[str, list[tuple[int, float, float]]] = {name: [] for name in CHANGE_COLOURS}  # y, left, width
+    marks: dict[str, list[tuple]] = {name: [] for name in CHANCE_LEVELS}  # chance levels and CI whiskers
     for y, row in enumerate(rows):
         (improved, improved_ci), (unchanged, _), (decreased, decreased_ci) = (
             _share(row, name) for name in CHANGE_COLOURS)
@@ -69,13 +74,20 @@ def table1(figure: Figure, rows: Sequence[Row]) -> None:
             continue
         left = 0.0
         for name, width in (("improved", improved), ("unchanged", unchanged), ("decreased", decreased)):
-            ax.barh(y, width, left=left, height=0.72, color=CHANGE_COLOURS[name])
+            segments[name].append((y, left, width))
             if width >= 7:  # the share, on a patch of its colour so that a whisker crossing it leaves it legible
                 ax.text(left + width / 2, y + 0.05, f"{width:.0f}", ha="center", va="center", fontsize=9,
                         color="white" if name != "unchanged" else "black", zorder=3,
                         bbox={"boxstyle": "round,pad=0.15", "facecolor": CHANGE_COLOURS[name], "edgecolor": "none"})
             left += width
-        _chance_and_ci(ax, y, row, improved, improved_ci, 100 - decreased, decreased_ci)
+        marks["improved"].append((y, row, improved, improved_ci, False))
+        marks["decreased"].append((y, row, 100 - decreased, decreased_ci, True))
+    for name, drawn in segments.items():  # one call per kind, not per bar: hundreds of runs draw in a blink
+        if drawn:
+            y, left, width = zip(*drawn, strict=True)
+            ax.barh(y, width, left=left, height=0.72, color=CHANGE_COLOURS[name])
+    for name, drawn in marks.items():
+        _chance_and_ci(ax, name, drawn)
     ax.set_yticks(range(len(rows)), labels, fontsize=9)
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_xlim(0, 100)
@@ -88,18 +100,24 @@ def table1(figure: Figure, rows: Sequence[Row]) -> None:
     ax.grid(axis="x", alpha=0.3)
 
 
-def _chance_and_ci(ax: Axes, y: int, row: Row, improved_edge: float, improved_ci: tuple[float, float] | None,
-                   decreased_edge: float, decreased_ci: tuple[float, float] | None) -> None:
-    """Improved's chance level from the left, decreased's from the right (where its segment starts)."""
-    for name, edge, ci, mirrored in (("improved", improved_edge, improved_ci, False),
-                                     ("decreased", decreased_edge, decreased_ci, True)):
+def _chance_and_ci(ax: Axes, name: str, marks: Sequence[tuple]) -> None:
+    """The chance level of `name` as a tick per bar and its CI as a whisker at the edge of its segment: improved's
+    from the left, decreased's from the right (where its segment starts). `marks`: (y, row, edge, ci, mirrored).
+    """
+    chances, whiskers = [], []
+    for y, row, edge, ci, mirrored in marks:
         chance, _ = _share(row, CHANCE_LEVELS[name])
         if not np.isnan(chance):
-            ax.plot([100 - chance if mirrored else chance], [y], "k|", markersize=15, markeredgewidth=2.5)
+            chances.append((100 - chance if mirrored else chance, y))
         if ci is not None and not np.isnan(edge):
             low, high = (100 - ci[1], 100 - ci[0]) if mirrored else ci
-            ax.errorbar([edge], [y], xerr=[[max(edge - low, 0)], [max(high - edge, 0)]], color="black",
-                        capsize=3, linewidth=1)
+            whiskers.append((edge, y, max(edge - low, 0), max(high - edge, 0)))
+    if chances:
+        x, y = zip(*chances, strict=True)
+        ax.plot(x, y, "k|", markersize=15, markeredgewidth=2.5)
+    if whiskers:
+        edge, y, below, above = zip(*whiskers, strict=True)
+        ax.errorbar(edge, y, xerr=[below, above], color="black", capsize=3, linewidth=1, linestyle="none")
 
 
 def categories(figure: Figure, rows: Sequence[Row]) -> None:
