@@ -52,7 +52,8 @@ class TaskRun:
     records: tuple[Record, ...] = ()
     doc_ids: tuple[int, ...] = ()
     recomputable: frozenset[str] = frozenset()
-    # Each recomputable metric's value on each document, taken once as the figures are checked (None: not spoken of).
+    # Each recomputable metric's value on each document, taken once as the figures are checked (None: not spoken of),
+    # but RECORD's, the record itself.
     items: dict[str, tuple] = field(default_factory=dict)
     explains: bool = False
 
@@ -239,6 +240,8 @@ def _with_samples(run: TaskRun, path: Path, effective: int | None, warnings: lis
         warnings.append(f"{path}: the logged records lack {', '.join(sorted(set(lacking.values())))} (written by "
                         f"another version of the task?): {', '.join(lacking)} shown from the results, without a CI, "
                         "where the results have them")
+    recomputable = frozenset(items)
+    items.pop(RECORD, None)  # each document's record again: no value to keep (document_values counts the records)
     return replace(
         run,
         figures=figures,
@@ -246,7 +249,7 @@ def _with_samples(run: TaskRun, path: Path, effective: int | None, warnings: lis
         docs=tuple(row["doc"] for row in rows),
         records=records,
         doc_ids=tuple(row["doc_id"] for row in rows),
-        recomputable=frozenset(items),
+        recomputable=recomputable,
         items=items,
     )
 
