@@ -72,3 +72,12 @@ def test_report_scale_times_reports_of_growing_size_and_the_gate():
     rows = table_rows(done.stdout)
     assert [row[0] for row in rows] == ["report, 1 run", "report, 2 runs", "gate, 1 run against 1"]
     assert all(float(row[1]) > 0 for row in rows)
+
+
+def test_report_scale_holds_a_leaderboards_shape_the_report_accepts():
+    """Every model on the 14 languages: the relabelled copies must pass the report's checks of samples against results."""
+    need_shared()
+    done = benchmark("report_scale", "--sizes", "14", "--languages")
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = table_rows(done.stdout)
+    assert [row[0] for row in rows] == ["report, 14 runs", "gate, 1 run against 1"]
