@@ -20,7 +20,7 @@ from culture_metrics.reporting.statistics import (
     aggregate,
     as_arrays,
     document_values,
-    interval,
+    intervals,
     resample_indices,
 )
 
@@ -82,4 +82,4 @@ def question_intervals(items: dict[str, list], names: Sequence[str], questions: 
     totals = (values @ members) @ times.T  # metrics x resamples
     counts = (spoken @ members) @ times.T
     means = np.divide(totals, counts, out=np.full(totals.shape, np.nan), where=counts > 0)
-    return [interval(draws) for draws in means]
+    return intervals(means)

@@ -87,13 +87,13 @@ def reductions(run: TaskRun) -> tuple[float, ...] | None:
     return tuple(error_reduction_of(r) for r in run.records if is_misaligned(r) and change(r) == "improved")
 
 
-def build(runs: Runs, resamples: int, paper_models: dict[str, str] | None = None) -> list[Row]:
+def build(loaded: Runs, resamples: int, paper_models: dict[str, str] | None = None) -> list[Row]:
     """The rows of runs already read, in a stable order: strategy, model, then the paper's language order.
 
     `paper_models` names runs of the paper's models whose names do not say so: {run model: paper model}.
     """
     return sorted(map(partial(_row, resamples=resamples, table=paper.load(), paper_models=paper_models or {}),
-                      runs.runs), key=_order)
+                      loaded.runs), key=_order)
 
 
 def read(paths: Sequence[Path], resamples: int, paper_models: dict[str, str] | None = None) -> tuple[Runs, list[Row]]:
@@ -103,6 +103,7 @@ def read(paths: Sequence[Path], resamples: int, paper_models: dict[str, str] | N
     built = processes.map_runs(partial(_rows_of_file, resamples=resamples, table=paper.load(),
                                        paper_models=paper_models or {}), runs.results_files(paths))
     loaded = runs.gathered(paths, [([row.run for row in file_rows], warnings) for file_rows, warnings in built])
+    # The runs gathered keeps (a copy of a run counted once) are those the rows were built on.
     row_of = {id(row.run): row for file_rows, _ in built for row in file_rows}
     return loaded, sorted((row_of[id(run)] for run in loaded.runs), key=_order)
 

@@ -106,8 +106,8 @@ def resampled_means(values: np.ndarray, spoken: np.ndarray, indices: np.ndarray)
 
     What Metric.of gives on each resample, to the last bit: the shares aggregate with lm-eval's mean,
     sum(items) / len(items), which adds left to right from 0. Here every resample adds its documents' values one
-    draw after the other, in the order drawn, all resamples and metrics at once; a skipped document adds 0.0, which
-    changes no sum, and the final + 0.0 turns a -0.0 into sum()'s 0.0. Counts are whole numbers, exact in any order.
+    draw after the other, in the order drawn, from 0.0, all resamples and metrics at once; a skipped document adds
+    0.0, which changes no sum. Counts are whole numbers, exact in any order.
     """
     values_of, spoken_of = np.ascontiguousarray(values.T), np.ascontiguousarray(spoken.T)  # rows: documents
     totals = np.zeros((len(indices), len(values)))
@@ -115,7 +115,6 @@ def resampled_means(values: np.ndarray, spoken: np.ndarray, indices: np.ndarray)
     for drawn in indices.T:
         totals += values_of[drawn]
         counts += spoken_of[drawn]
-    totals += 0.0
     return np.divide(totals, counts, out=np.full(totals.shape, np.nan), where=counts > 0).T
 
 
