@@ -36,9 +36,9 @@ class Fingerprint:
     summary: dict[str, Any]  # the target's ranks and closest countries
 
 
-def _means(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per country (column), the mean of its per-probe values and how many it rests on (NaN: none). The sum runs
-    down the probes axis, which numpy adds one probe after the other, as sum() over the probes would.
+def column_means(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column (a country), the mean of its values other than NaN and how many it rests on (NaN: none). The sum
+    runs down the rows (probes, or runs), which numpy adds one row after the other, as sum() over them would.
     """
     present = ~np.isnan(values)
     totals, counts = np.where(present, values, 0.0).sum(axis=0), present.sum(axis=0)
@@ -72,7 +72,7 @@ def fingerprint(records: Sequence[Record], weights: np.ndarray | None) -> Finger
     table = countries.table(records)
     if not table.countries or target is None:
         return None
-    point = {figure: _means(values) for figure, values in table.figures.items()}
+    point = {figure: column_means(values) for figure, values in table.figures.items()}
     cis: dict[str, list] = {}
     if weights is not None:
         for figure in WITH_CI:

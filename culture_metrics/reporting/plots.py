@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.image import imsave
 
 from culture_metrics.reporting import bar_figures
+from culture_metrics.reporting.countries import column_means
 from culture_metrics.reporting.eval_results import model_folder
 from culture_metrics.reporting.rows import Row, language_label
 
@@ -180,7 +181,7 @@ def _countries_dots(figure: Figure, rows: Sequence[Row]) -> None:
     """
     names = sorted({entry["country"] for row in rows for entry in row.countries.table})
     zeroshot, selfalign = (_country_matrix(rows, names, figure) for figure in ("zeroshot", "selfalign"))
-    zeroshot_mean = _mean_over_runs(zeroshot)
+    zeroshot_mean = column_means(zeroshot)[0]
     order = sorted(range(len(names)), key=lambda at: (np.isnan(zeroshot_mean[at]), -zeroshot_mean[at], names[at]))
     names, zeroshot, selfalign = [names[at] for at in order], zeroshot[:, order], selfalign[:, order]
     gain = selfalign - zeroshot
@@ -194,7 +195,7 @@ def _countries_dots(figure: Figure, rows: Sequence[Row]) -> None:
                                              (right, gain, "C4", 0.0, "gain")):
         _dots(ax, values, colour, shift, alpha, f"{label}: a dot per run ({len(rows)})")
     others = np.delete(gain, target, axis=1)
-    other_gain = float(np.nanmean(_mean_over_runs(others))) if np.isfinite(others).any() else np.nan
+    other_gain = float(np.nanmean(column_means(others)[0])) if np.isfinite(others).any() else np.nan
     right.axvline(0, color="black", linewidth=0.8)
     if not np.isnan(other_gain):
         right.axvline(other_gain, color="grey", linestyle="--", linewidth=1,
@@ -225,25 +226,20 @@ def _opaque_key(legend: Legend) -> None:
 
 def _country_matrix(rows: Sequence[Row], names: Sequence[str], figure: str) -> np.ndarray:
     """Runs x countries: `figure` of each run's countries table in percent, NaN where a run has no value."""
+    column = {name: at for at, name in enumerate(names)}
     matrix = np.full((len(rows), len(names)), np.nan)
     for at, row in enumerate(rows):
         for entry in row.countries.table:
             if entry[figure] is not None:
-                matrix[at, names.index(entry["country"])] = 100 * entry[figure]
+                matrix[at, column[entry["country"]]] = 100 * entry[figure]
     return matrix
-
-
-def _mean_over_runs(values: np.ndarray) -> np.ndarray:
-    """Per column, the mean of its values (NaN: none)."""
-    counts = np.isfinite(values).sum(axis=0)
-    return np.divide(np.nansum(values, axis=0), counts, out=np.full(values.shape[1], np.nan), where=counts > 0)
 
 
 def _dots(ax: Axes, values: np.ndarray, colour: str, shift: float, alpha: float, label: str) -> None:
     """Runs x countries as dots on the countries' rows (shifted by `shift`), a black tick at each column's mean."""
     rows = np.broadcast_to(np.arange(values.shape[1]) + shift, values.shape)
     ax.scatter(values.ravel(), rows.ravel(), s=12, color=colour, alpha=alpha, linewidths=0, label=label)
-    ax.scatter(_mean_over_runs(values), np.arange(values.shape[1]) + shift, marker="|", s=60, color="black",
+    ax.scatter(column_means(values)[0], np.arange(values.shape[1]) + shift, marker="|", s=60, color="black",
                linewidths=1.5, label="mean over the runs" if shift <= 0 else None)
 
 
